@@ -1,0 +1,618 @@
+# cython: language_level=3, embedsignature=True, boundscheck=False, wraparound=False
+"""The Cython HTTP/1.1 request parser: the same API and behaviour as :mod:`asgicy.http.reference`.
+
+It follows the reference step by step (same states, same checks in the same order, same messages), with
+C loops and lookup tables over the buffer instead of Python bytes methods. Read the reference first:
+it is the specification of this module, and any difference between the two is a bug.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.string cimport memchr, memcmp
+cimport cython
+
+from . import errors as E
+from .errors import HTTPProtocolError
+
+IMPLEMENTATION = "cython"
+
+cdef enum ParserState:
+    REQUEST_LINE = 0
+    HEADERS = 1
+    BODY = 2
+    CHUNK_SIZE = 3
+    CHUNK_DATA = 4
+    CHUNK_DATA_END = 5
+    TRAILERS = 6
+    PAUSED = 7
+    CLOSED = 8
+    ERROR = 9
+
+cdef enum:
+    MAX_CHUNK_LINE = 4096
+    MAX_CONTENT_LENGTH_DIGITS = 18
+    MAX_CHUNK_SIZE_DIGITS = 15
+
+# Which header a (lowercased) name is, for the framing decisions taken at the end of the head.
+cdef enum FieldKind:
+    F_OTHER = 0
+    F_CONTENT_LENGTH = 1
+    F_TRANSFER_ENCODING = 2
+    F_HOST = 3
+    F_CONNECTION = 4
+    F_UPGRADE = 5
+    F_EXPECT = 6
+
+# Byte classes, built once: tchar (RFC 9110 5.6.2), hex digits, header value bytes (field-vchar / SP /
+# HTAB / obs-text), and a lowercase table.
+cdef unsigned char TCHAR[256]
+cdef unsigned char HEX[256]
+cdef unsigned char VALUE_BYTE[256]
+cdef unsigned char LOWER[256]
+
+cdef void _init_tables():
+    cdef int i
+    cdef bytes tchars = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for i in range(256):
+        TCHAR[i] = 0
+        HEX[i] = 1 if (48 <= i <= 57 or 65 <= i <= 70 or 97 <= i <= 102) else 0
+        VALUE_BYTE[i] = 1 if (i == 9 or 32 <= i <= 126 or i >= 128) else 0
+        LOWER[i] = i + 32 if 65 <= i <= 90 else i
+    for i in range(len(tchars)):
+        TCHAR[<unsigned char>tchars[i]] = 1
+
+_init_tables()
+
+
+@cython.freelist(64)
+cdef class Request:
+    """A parsed request head (see ``asgicy.http.reference.Request`` for the meaning of each field)."""
+    cdef public bytes method
+    cdef public bytes target
+    cdef public bytes path
+    cdef public bytes query
+    cdef public str http_version
+    cdef public list headers
+    cdef public bint keep_alive
+    cdef public bint expect_continue
+    cdef public object upgrade
+    cdef public long long content_length
+
+    def __repr__(self):
+        return f"<Request {self.method!r} {self.target!r} HTTP/{self.http_version}>"
+
+
+@cython.freelist(64)
+cdef class EndOfMessage:
+    """The end of a request body; ``trailers`` is a list of ``(name, value)``."""
+    cdef public list trailers
+
+    def __init__(self, trailers):
+        self.trailers = trailers
+
+    def __repr__(self):
+        return f"<EndOfMessage trailers={self.trailers!r}>"
+
+
+cdef inline EndOfMessage _eom(list trailers):
+    cdef EndOfMessage eom = EndOfMessage.__new__(EndOfMessage)
+    eom.trailers = trailers
+    return eom
+
+
+cdef inline bint _is_ows(unsigned char c):
+    return c == 32 or c == 9
+
+
+cdef list _split_list(bytes value):
+    return [item.strip(b" \t").lower() for item in value.split(b",")]
+
+
+cdef class HTTPParser:
+    cdef readonly Py_ssize_t max_request_line_size
+    cdef readonly Py_ssize_t max_header_size
+    cdef readonly Py_ssize_t max_header_count
+    cdef long long _max_body  # -1: unlimited
+    cdef bytes _buf
+    cdef Py_ssize_t _pos
+    cdef ParserState _state
+    cdef object _error
+    cdef Request _request
+    cdef Py_ssize_t _header_bytes
+    cdef list _fields
+    cdef long long _remaining
+    cdef long long _body_received
+    # What the head's framing headers said, gathered as the fields arrive, judged at the end of the head.
+    cdef list _content_lengths
+    cdef list _transfer_codings
+    cdef list _connection
+    cdef int _hosts
+    cdef object _upgrade
+    cdef object _expect
+
+    def __init__(self, Py_ssize_t max_request_line_size=8192, Py_ssize_t max_header_size=65536,
+                 Py_ssize_t max_header_count=100, max_body_size=None):
+        self.max_request_line_size = max_request_line_size
+        self.max_header_size = max_header_size
+        self.max_header_count = max_header_count
+        self._max_body = -1 if max_body_size is None else max_body_size
+        self._buf = b""
+        self._pos = 0
+        self._state = REQUEST_LINE
+        self._error = None
+        self._fields = []
+
+    @property
+    def max_body_size(self):
+        return None if self._max_body < 0 else self._max_body
+
+    # -- public API ---------------------------------------------------------------------------------
+
+    def feed(self, data):
+        if self._state == ERROR:
+            return [self._error]
+        if self._state == CLOSED:
+            return []
+        if type(data) is not bytes:
+            data = bytes(data)
+        if self._pos >= PyBytes_GET_SIZE(self._buf):
+            self._buf = data
+        else:
+            self._buf = self._buf[self._pos:] + data
+        self._pos = 0
+        return self._parse()
+
+    def resume(self):
+        """Continue parsing HTTP after a paused (declined) upgrade request."""
+        if self._state != PAUSED:
+            return []
+        self._state = REQUEST_LINE
+        return self._parse()
+
+    def trailing_data(self):
+        """The bytes buffered but not parsed (after an upgrade request); the buffer is emptied."""
+        cdef bytes data = self._buf[self._pos:]
+        self._buf = b""
+        self._pos = 0
+        return data
+
+    @property
+    def paused(self):
+        return self._state == PAUSED
+
+    @property
+    def in_head(self):
+        return self._state == HEADERS or (
+            self._state == REQUEST_LINE and PyBytes_GET_SIZE(self._buf) > self._pos)
+
+    # -- the state machine --------------------------------------------------------------------------
+
+    cdef list _parse(self):
+        cdef list events = []
+        try:
+            self._run(events)
+        except HTTPProtocolError as exc:
+            self._state = ERROR
+            self._error = exc
+            self._buf = b""
+            self._pos = 0
+            events.append(exc)
+        return events
+
+    cdef int _run(self, list events) except -1:
+        cdef const char* base = PyBytes_AS_STRING(self._buf)
+        cdef Py_ssize_t end = PyBytes_GET_SIZE(self._buf)
+        cdef Py_ssize_t pos, lf, take, pending
+        cdef const char* found
+        cdef ParserState state
+        while True:
+            pos = self._pos
+            state = self._state
+            if state == REQUEST_LINE or state == HEADERS or state == TRAILERS or state == CHUNK_SIZE:
+                found = <const char*>memchr(base + pos, 10, end - pos)
+                if found == NULL:
+                    pending = end - pos
+                    if state == REQUEST_LINE:
+                        if pending + 1 > self.max_request_line_size:
+                            raise HTTPProtocolError(E.REQUEST_LINE_TOO_LONG, 414)
+                    elif state == CHUNK_SIZE:
+                        if pending + 1 > MAX_CHUNK_LINE:
+                            raise HTTPProtocolError(E.CHUNK_LINE_TOO_LONG)
+                    elif self._header_bytes + pending + 1 > self.max_header_size:
+                        raise HTTPProtocolError(E.HEADERS_TOO_LARGE, 431)
+                    return 0
+                lf = found - base
+                if state == REQUEST_LINE:
+                    if lf + 1 - pos > self.max_request_line_size:
+                        raise HTTPProtocolError(E.REQUEST_LINE_TOO_LONG, 414)
+                elif state == CHUNK_SIZE:
+                    if lf + 1 - pos > MAX_CHUNK_LINE:
+                        raise HTTPProtocolError(E.CHUNK_LINE_TOO_LONG)
+                else:
+                    self._header_bytes += lf + 1 - pos
+                    if self._header_bytes > self.max_header_size:
+                        raise HTTPProtocolError(E.HEADERS_TOO_LARGE, 431)
+                if lf == pos or base[lf - 1] != 13:
+                    raise HTTPProtocolError(E.BARE_LF)
+                self._pos = lf + 1
+                if state == REQUEST_LINE:
+                    if lf - 1 == pos:
+                        continue  # RFC 9112 section 2.2: ignore empty lines before a request line
+                    self._start_request(base + pos, lf - 1 - pos)
+                    self._state = HEADERS
+                elif state == CHUNK_SIZE:
+                    self._chunk_size_line(base + pos, lf - 1 - pos)
+                elif lf - 1 > pos:
+                    self._add_field(base + pos, lf - 1 - pos)
+                elif state == HEADERS:
+                    self._finish_head(events)
+                else:
+                    self._end_message(events, self._fields)
+            elif state == BODY or state == CHUNK_DATA:
+                take = end - pos
+                if take > self._remaining:
+                    take = <Py_ssize_t>self._remaining
+                if take:
+                    if pos == 0 and take == end:
+                        events.append(self._buf)  # the whole buffer is body: no copy
+                    else:
+                        events.append(PyBytes_FromStringAndSize(base + pos, take))
+                    self._pos = pos + take
+                    self._remaining -= take
+                if self._remaining:
+                    return 0
+                if state == BODY:
+                    self._end_message(events, [])
+                else:
+                    self._state = CHUNK_DATA_END
+            elif state == CHUNK_DATA_END:
+                pending = end - pos
+                if pending == 0:
+                    return 0
+                if base[pos] != 13 or (pending >= 2 and base[pos + 1] != 10):
+                    raise HTTPProtocolError(E.MISSING_CHUNK_CRLF)
+                if pending < 2:
+                    return 0
+                self._pos = pos + 2
+                self._state = CHUNK_SIZE
+            else:  # PAUSED or CLOSED
+                return 0
+
+    # -- request head -------------------------------------------------------------------------------
+
+    cdef int _start_request(self, const char* line, Py_ssize_t n) except -1:
+        cdef Py_ssize_t sp1 = -1, sp2 = -1, i, t_start, t_len, a_end, q
+        cdef unsigned char c
+        cdef const char* version
+        cdef const char* rest
+        cdef Py_ssize_t rest_len
+        cdef bytes method, target, path, query
+        cdef str http_version
+        for i in range(n):
+            if line[i] == 32:
+                sp1 = i
+                break
+        if sp1 <= 0:
+            raise HTTPProtocolError(E.MALFORMED_REQUEST_LINE)
+        for i in range(sp1 + 1, n):
+            if line[i] == 32:
+                sp2 = i
+                break
+        if sp2 < 0 or sp2 == sp1 + 1:
+            raise HTTPProtocolError(E.MALFORMED_REQUEST_LINE)
+        for i in range(sp1):
+            if not TCHAR[<unsigned char>line[i]]:
+                raise HTTPProtocolError(E.INVALID_METHOD)
+        t_start = sp1 + 1
+        t_len = sp2 - t_start
+        for i in range(t_start, sp2):
+            c = <unsigned char>line[i]
+            if c <= 32 or c >= 127 or c == 35:
+                raise HTTPProtocolError(E.INVALID_TARGET_BYTE)
+        version = line + sp2 + 1
+        if (n - sp2 - 1 != 8 or memcmp(version, b"HTTP/", 5) != 0 or version[6] != 46
+                or not 48 <= version[5] <= 57 or not 48 <= version[7] <= 57):
+            raise HTTPProtocolError(E.MALFORMED_VERSION)
+        if version[5] != 49:
+            raise HTTPProtocolError(E.UNSUPPORTED_VERSION, 505)
+        http_version = "1.0" if version[7] == 48 else "1.1"
+        if sp1 == 7 and memcmp(line, b"CONNECT", 7) == 0:
+            raise HTTPProtocolError(E.CONNECT_UNSUPPORTED, 501)
+        method = PyBytes_FromStringAndSize(line, sp1)
+        target = PyBytes_FromStringAndSize(line + t_start, t_len)
+        if line[t_start] == 47:  # origin-form
+            rest = line + t_start
+            rest_len = t_len
+        elif t_len == 1 and line[t_start] == 42:
+            if not (sp1 == 7 and memcmp(line, b"OPTIONS", 7) == 0):
+                raise HTTPProtocolError(E.ASTERISK_NOT_OPTIONS)
+            rest = line + t_start
+            rest_len = 0
+        else:
+            if t_len >= 7 and _ascii_prefix_ci(line + t_start, b"http://", 7):
+                rest = line + t_start + 7
+                rest_len = t_len - 7
+            elif t_len >= 8 and _ascii_prefix_ci(line + t_start, b"https://", 8):
+                rest = line + t_start + 8
+                rest_len = t_len - 8
+            else:
+                raise HTTPProtocolError(E.INVALID_TARGET)
+            a_end = 0
+            while a_end < rest_len and rest[a_end] != 47 and rest[a_end] != 63:
+                a_end += 1
+            if a_end == 0:
+                raise HTTPProtocolError(E.INVALID_TARGET)
+            rest += a_end
+            rest_len -= a_end
+        if rest_len == 0 and line[t_start] == 42:
+            path = target
+            query = b""
+        else:
+            q = -1
+            for i in range(rest_len):
+                if rest[i] == 63:
+                    q = i
+                    break
+            if q < 0:
+                path = target if rest_len == t_len else PyBytes_FromStringAndSize(rest, rest_len)
+                query = b""
+            else:
+                path = PyBytes_FromStringAndSize(rest, q)
+                query = PyBytes_FromStringAndSize(rest + q + 1, rest_len - q - 1)
+            if PyBytes_GET_SIZE(path) == 0:
+                path = b"/"
+        cdef Request request = Request.__new__(Request)
+        request.method = method
+        request.target = target
+        request.path = path
+        request.query = query
+        request.http_version = http_version
+        request.keep_alive = True
+        request.expect_continue = False
+        request.upgrade = None
+        request.content_length = 0
+        self._request = request
+        self._header_bytes = 0
+        self._fields = []
+        self._content_lengths = None
+        self._transfer_codings = None
+        self._connection = None
+        self._hosts = 0
+        self._upgrade = None
+        self._expect = None
+        return 0
+
+    cdef int _add_field(self, const char* line, Py_ssize_t n) except -1:
+        cdef Py_ssize_t colon = -1, i, v_start, v_end
+        cdef unsigned char c = <unsigned char>line[0]
+        cdef bytes name, value
+        cdef char* lowered
+        cdef FieldKind kind
+        if c == 32 or c == 9:
+            raise HTTPProtocolError(E.OBS_FOLD)
+        for i in range(n):
+            if line[i] == 58:
+                colon = i
+                break
+        if colon < 0:
+            raise HTTPProtocolError(E.NO_COLON)
+        if colon == 0:
+            raise HTTPProtocolError(E.EMPTY_HEADER_NAME)
+        if _is_ows(<unsigned char>line[colon - 1]):
+            raise HTTPProtocolError(E.WHITESPACE_BEFORE_COLON)
+        for i in range(colon):
+            if not TCHAR[<unsigned char>line[i]]:
+                raise HTTPProtocolError(E.INVALID_HEADER_NAME)
+        v_start = colon + 1
+        v_end = n
+        while v_start < v_end and _is_ows(<unsigned char>line[v_start]):
+            v_start += 1
+        while v_end > v_start and _is_ows(<unsigned char>line[v_end - 1]):
+            v_end -= 1
+        for i in range(v_start, v_end):
+            c = <unsigned char>line[i]
+            if not VALUE_BYTE[c]:
+                raise HTTPProtocolError(E.invalid_value_byte(c))
+        name = PyBytes_FromStringAndSize(line, colon)
+        lowered = PyBytes_AS_STRING(name)  # a new object nobody else holds yet: safe to change
+        for i in range(colon):
+            lowered[i] = LOWER[<unsigned char>lowered[i]]
+        value = PyBytes_FromStringAndSize(line + v_start, v_end - v_start)
+        self._fields.append((name, value))
+        if len(self._fields) > self.max_header_count:
+            raise HTTPProtocolError(E.TOO_MANY_HEADERS, 431)
+        if self._state == HEADERS:
+            kind = _field_kind(lowered, colon)
+            if kind == F_OTHER:
+                pass
+            elif kind == F_HOST:
+                self._hosts += 1
+            elif kind == F_CONTENT_LENGTH:
+                if self._content_lengths is None:
+                    self._content_lengths = [value]
+                else:
+                    self._content_lengths.append(value)
+            elif kind == F_TRANSFER_ENCODING:
+                if self._transfer_codings is None:
+                    self._transfer_codings = []
+                self._transfer_codings.extend(_split_list(value))
+            elif kind == F_CONNECTION:
+                if self._connection is None:
+                    self._connection = []
+                self._connection.extend(_split_list(value))
+            elif kind == F_UPGRADE:
+                self._upgrade = value.lower()
+            elif kind == F_EXPECT:
+                self._expect = value.lower()
+        return 0
+
+    cdef int _finish_head(self, list events) except -1:
+        cdef Request request = self._request
+        cdef long long content_length = -1, length
+        cdef int chunked
+        cdef bytes value, coding
+        cdef bint http10 = request.http_version == "1.0"
+        if self._content_lengths is not None:
+            for value in self._content_lengths:
+                if not _plain_digits(value):
+                    raise HTTPProtocolError(E.INVALID_CONTENT_LENGTH)
+                length = int(value)
+                if content_length >= 0 and length != content_length:
+                    raise HTTPProtocolError(E.CONFLICTING_CONTENT_LENGTH)
+                content_length = length
+        if self._hosts > 1:
+            raise HTTPProtocolError(E.TOO_MANY_HOSTS)
+        if self._hosts == 0 and not http10:
+            raise HTTPProtocolError(E.HOST_REQUIRED)
+        if self._transfer_codings:
+            if http10:
+                raise HTTPProtocolError(E.TE_IN_HTTP10)
+            if content_length >= 0:
+                raise HTTPProtocolError(E.TE_WITH_CL)
+            chunked = 0
+            for coding in self._transfer_codings:
+                if not _is_token(coding):
+                    raise HTTPProtocolError(E.MALFORMED_TE)
+                if coding == b"chunked":
+                    chunked += 1
+            if chunked > 1:
+                raise HTTPProtocolError(E.CHUNKED_TWICE)
+            if chunked and self._transfer_codings[len(self._transfer_codings) - 1] != b"chunked":
+                raise HTTPProtocolError(E.CHUNKED_NOT_LAST)
+            if len(self._transfer_codings) > 1 or not chunked:
+                raise HTTPProtocolError(E.UNSUPPORTED_TE, 501)
+        elif content_length < 0:
+            content_length = 0
+        if content_length > 0 and self._max_body >= 0 and content_length > self._max_body:
+            raise HTTPProtocolError(E.BODY_TOO_LARGE, 413)
+        if self._expect is not None:
+            if self._expect != b"100-continue":
+                raise HTTPProtocolError(E.UNSUPPORTED_EXPECT, 417)
+            request.expect_continue = not http10
+        if self._connection is not None:
+            if b"close" in self._connection:
+                request.keep_alive = False
+            elif http10:
+                request.keep_alive = b"keep-alive" in self._connection
+            if self._upgrade is not None and b"upgrade" in self._connection and not http10:
+                request.upgrade = self._upgrade
+        elif http10:
+            request.keep_alive = False
+        request.headers = self._fields
+        request.content_length = content_length
+        events.append(request)
+        self._fields = []
+        self._body_received = 0
+        if content_length < 0:
+            self._state = CHUNK_SIZE
+        elif content_length > 0:
+            self._remaining = content_length
+            self._state = BODY
+        else:
+            self._end_message(events, [])
+        return 0
+
+    # -- chunked body -------------------------------------------------------------------------------
+
+    cdef int _chunk_size_line(self, const char* line, Py_ssize_t n) except -1:
+        cdef Py_ssize_t digits = 0, first_significant, i
+        cdef long long size = 0
+        cdef unsigned char c
+        while digits < n and HEX[<unsigned char>line[digits]]:
+            digits += 1
+        if digits == 0:
+            raise HTTPProtocolError(E.INVALID_CHUNK_SIZE)
+        first_significant = 0
+        while first_significant < digits and line[first_significant] == 48:
+            first_significant += 1
+        if digits - first_significant > MAX_CHUNK_SIZE_DIGITS:
+            raise HTTPProtocolError(E.CHUNK_SIZE_OVERFLOW)
+        for i in range(first_significant, digits):
+            c = <unsigned char>line[i]
+            size = size * 16 + (c - 48 if c <= 57 else (c | 32) - 87)
+        if digits < n:
+            i = digits
+            while i < n and _is_ows(<unsigned char>line[i]):
+                i += 1
+            if i == n or line[i] != 59:
+                raise HTTPProtocolError(E.INVALID_CHUNK_SIZE)
+            while i < n:
+                if not VALUE_BYTE[<unsigned char>line[i]]:
+                    raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+                i += 1
+        self._body_received += size
+        if self._max_body >= 0 and self._body_received > self._max_body:
+            raise HTTPProtocolError(E.BODY_TOO_LARGE, 413)
+        if size == 0:
+            self._header_bytes = 0
+            self._fields = []
+            self._state = TRAILERS
+        else:
+            self._remaining = size
+            self._state = CHUNK_DATA
+        return 0
+
+    cdef int _end_message(self, list events, list trailers) except -1:
+        events.append(_eom(trailers))
+        self._fields = []
+        if self._request.upgrade is not None:
+            self._state = PAUSED
+        elif not self._request.keep_alive:
+            self._state = CLOSED
+            self._buf = b""
+            self._pos = 0
+        else:
+            self._state = REQUEST_LINE
+        return 0
+
+
+cdef inline bint _ascii_prefix_ci(const char* p, const char* lower_prefix, Py_ssize_t n):
+    cdef Py_ssize_t i
+    for i in range(n):
+        if LOWER[<unsigned char>p[i]] != <unsigned char>lower_prefix[i]:
+            return False
+    return True
+
+
+cdef bint _plain_digits(bytes value):
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(value), i
+    cdef const char* p = PyBytes_AS_STRING(value)
+    if n == 0 or n > MAX_CONTENT_LENGTH_DIGITS:
+        return False
+    for i in range(n):
+        if not 48 <= p[i] <= 57:
+            return False
+    return True
+
+
+cdef bint _is_token(bytes value):
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(value), i
+    cdef const char* p = PyBytes_AS_STRING(value)
+    if n == 0:
+        return False
+    for i in range(n):
+        if not TCHAR[<unsigned char>p[i]]:
+            return False
+    return True
+
+
+cdef FieldKind _field_kind(const char* name, Py_ssize_t n):
+    # Lengths first: most names are none of these, and a length mismatch rules them out at once.
+    if n == 4:
+        if memcmp(name, b"host", 4) == 0:
+            return F_HOST
+    elif n == 14:
+        if memcmp(name, b"content-length", 14) == 0:
+            return F_CONTENT_LENGTH
+    elif n == 17:
+        if memcmp(name, b"transfer-encoding", 17) == 0:
+            return F_TRANSFER_ENCODING
+    elif n == 10:
+        if memcmp(name, b"connection", 10) == 0:
+            return F_CONNECTION
+    elif n == 7:
+        if memcmp(name, b"upgrade", 7) == 0:
+            return F_UPGRADE
+    elif n == 6:
+        if memcmp(name, b"expect", 6) == 0:
+            return F_EXPECT
+    return F_OTHER
