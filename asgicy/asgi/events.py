@@ -1,0 +1,93 @@
+"""Validation of the events an application sends, shared by every ASGI cycle.
+
+Each check names the event, the problem and the rule of the spec it enforces (asgiref specs/www.rst,
+"HTTP" and "WebSocket"). Unknown extra keys are allowed, as the spec requires.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ASGIEventError
+
+WWW = "ASGI HTTP & WebSocket spec"
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+# Control bytes other than HTAB in a value would let an app split the response (CR LF) or truncate it (NUL).
+_FORBIDDEN_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def event_type(message: object) -> str:
+    if not isinstance(message, dict):
+        raise ASGIEventError(None, f"an event must be a dict, not {type(message).__name__}", "ASGI spec, 'Events'")
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise ASGIEventError(None, f"the event has no 'type' string (got {kind!r})", "ASGI spec, 'Events'")
+    return kind
+
+
+def validate_headers(kind: str, headers: object, key: str = "headers") -> list:
+    """Returns the headers as a list of (name, value) bytes pairs, or raises naming the bad one."""
+    if headers is None:
+        return []
+    if isinstance(headers, (bytes, str, dict)):
+        raise ASGIEventError(kind, f"'{key}' must be an iterable of [name, value] pairs, not {type(headers).__name__}",
+                             WWW)
+    pairs = []
+    try:
+        iterator = iter(headers)
+    except TypeError:
+        raise ASGIEventError(kind, f"'{key}' must be an iterable of [name, value] pairs, not "
+                             f"{type(headers).__name__}", WWW) from None
+    for index, item in enumerate(iterator):
+        if isinstance(item, (bytes, str)) or not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise ASGIEventError(kind, f"{key}[{index}] is {item!r}, not a [name, value] pair "
+                                 "(headers are a list of pairs, not a flat list)", WWW)
+        name, value = item
+        if type(name) is not bytes or type(value) is not bytes:
+            bad = "name" if type(name) is not bytes else "value"
+            got = name if bad == "name" else value
+            raise ASGIEventError(kind, f"{key}[{index}] {bad} must be bytes, not {type(got).__name__} ({got!r})", WWW)
+        if not _TOKEN.match(name):
+            raise ASGIEventError(kind, f"{key}[{index}] name {name!r} is not an HTTP token "
+                                 "(CR, LF, NUL, spaces and separators would corrupt the response)", "RFC 9110 5.1")
+        match = _FORBIDDEN_VALUE_BYTE.search(value)
+        if match:
+            raise ASGIEventError(kind, f"{key}[{index}] value for {name!r} contains the control byte "
+                                 f"0x{match.group()[0]:02x} (response splitting)", "RFC 9110 5.5")
+        pairs.append((name, value))
+    return pairs
+
+
+def validate_bytes(kind: str, message: dict, key: str) -> bytes:
+    value = message.get(key, b"")
+    if type(value) is not bytes:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        raise ASGIEventError(kind, f"'{key}' must be bytes, not {type(value).__name__}", WWW)
+    return value
+
+
+def validate_bool(kind: str, message: dict, key: str, default: bool = False) -> bool:
+    value = message.get(key, default)
+    if type(value) is not bool:
+        raise ASGIEventError(kind, f"'{key}' must be a bool, not {type(value).__name__}", WWW)
+    return value
+
+
+def validate_status(kind: str, message: dict) -> int:
+    if "status" not in message:
+        raise ASGIEventError(kind, "missing required key 'status'", WWW)
+    status = message["status"]
+    if type(status) is not int:
+        raise ASGIEventError(kind, f"'status' must be an int, not {type(status).__name__} ({status!r})", WWW)
+    if not 200 <= status <= 599:
+        raise ASGIEventError(kind, f"'status' {status} is not a final status code (200-599); informational "
+                             "responses are sent by the server or through extensions", "RFC 9110 15")
+    return status
+
+
+def validate_str(kind: str, message: dict, key: str, default: str | None) -> str | None:
+    value = message.get(key, default)
+    if value is not None and type(value) is not str:
+        raise ASGIEventError(kind, f"'{key}' must be a str, not {type(value).__name__}", WWW)
+    return value

@@ -1,0 +1,303 @@
+"""The asyncio protocol for one HTTP/1.1 connection: bytes in to the parser, events to ASGI cycles,
+bytes out to the transport.
+
+It owns what only a connection knows: pipelining (cycles run one after another, responses in order),
+flow control both ways (pause reading while unread body or queued requests pile up; ``send`` waits
+while the transport's buffer is full), keep-alive, the head and keep-alive timeouts (checked by the
+server's ticker, so no timer is made per request), protocol errors (answered with the parser's status
+hint, then the connection is closed) and graceful shutdown. The ASGI rules live in ``asgicy.asgi.http``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from http import HTTPStatus
+
+from ..asgi.http import COMPLETE, HTTPCycle, build_scope
+from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
+
+logger = logging.getLogger("asgicy.error")
+
+# Flow control: stop reading from a client while this much request body waits unread by the app, or
+# this many pipelined requests wait for their turn.
+BODY_HIGH_WATER = 256 * 1024
+MAX_PIPELINED = 32
+
+
+def _client_address(transport) -> list | None:
+    peer = transport.get_extra_info("peername")
+    if isinstance(peer, (tuple, list)) and len(peer) >= 2:
+        return [str(peer[0]), int(peer[1])]
+    return None  # a unix socket has no client address (ASGI: client is None)
+
+
+def _server_address(transport) -> list | None:
+    sock = transport.get_extra_info("sockname")
+    if isinstance(sock, (tuple, list)) and len(sock) >= 2:
+        return [str(sock[0]), int(sock[1])]
+    if isinstance(sock, str) and sock:
+        return [sock, None]  # ASGI: a unix socket's server is [path, None]
+    return None
+
+
+def error_response(status: int, detail: str) -> bytes:
+    phrase = HTTPStatus(status).phrase
+    body = f"{phrase}: {detail}\n".encode("utf-8")
+    return (f"HTTP/1.1 {status} {phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode("latin-1") + body
+
+
+class HTTPProtocol(asyncio.Protocol):
+    __slots__ = (
+        "state", "config", "app", "loop", "parser", "transport", "client", "server", "current", "parsing",
+        "pipeline", "pending_error", "write_paused", "drain_waiters", "reading_paused", "buffered_body",
+        "head_deadline", "idle_deadline", "closing", "closed", "scheme",
+    )
+
+    def __init__(self, state) -> None:
+        self.state = state  # the ServerState shared by every connection
+        config = state.config
+        self.config = config
+        self.app = state.app
+        self.loop = state.loop
+        self.parser = HTTPParser(config.limit_request_line, config.limit_request_header_size,
+                                 config.limit_request_headers, config.limit_request_body)
+        self.transport = None
+        self.client = None
+        self.server = None
+        self.scheme = "http"
+        self.current: HTTPCycle | None = None  # the cycle whose response is being produced
+        self.parsing: HTTPCycle | None = None  # the cycle the parser is reading a body for
+        self.pipeline: deque = deque()  # cycles parsed, waiting for their turn
+        self.pending_error: HTTPProtocolError | None = None
+        self.write_paused = False
+        self.drain_waiters: list = []
+        self.reading_paused = False
+        self.buffered_body = 0
+        self.head_deadline = 0.0
+        self.idle_deadline = 0.0
+        self.closing = False
+        self.closed = False
+
+    # -- asyncio.Protocol ---------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.client = _client_address(transport)
+        self.server = _server_address(transport)
+        self.state.connections.add(self)
+        self.head_deadline = self.loop.time() + self.config.timeout_header_read
+
+    def data_received(self, data: bytes) -> None:
+        if self.idle_deadline:
+            self.idle_deadline = 0.0
+        self._process(self.parser.feed(data))
+
+    def _process(self, events: list) -> None:
+        for event in events:
+            if type(event) is bytes:
+                self.parsing.feed_body(event)
+                self.buffered_body += len(event)
+            elif type(event) is Request:
+                self._on_request(event)
+            elif type(event) is EndOfMessage:
+                self.parsing.end_body()
+            else:
+                self._on_protocol_error(event)
+                return
+        if self.buffered_body > BODY_HIGH_WATER or len(self.pipeline) >= MAX_PIPELINED:
+            self._pause_reading()
+        if not self.head_deadline and self.parser.in_head:
+            self.head_deadline = self.loop.time() + self.config.timeout_header_read
+
+    def eof_received(self):
+        # A client that half-closes after its request still gets the response; an idle one is done.
+        if self.current is not None and not self.pipeline:
+            return True
+        return False
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        self.state.connections.discard(self)
+        for cycle in (self.current, *self.pipeline):
+            if cycle is not None:
+                cycle.disconnect()
+        if self.parsing is not None:
+            self.parsing.disconnect()
+        self.pipeline.clear()
+        self._wake_drain_waiters()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._wake_drain_waiters()
+
+    def _wake_drain_waiters(self) -> None:
+        waiters, self.drain_waiters = self.drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- requests -----------------------------------------------------------------------------------
+
+    def _on_request(self, request) -> None:
+        self.head_deadline = 0.0
+        state = self.state
+        scope = build_scope(request, self.client, self.server, self.config.root_path, self.scheme,
+                            state.lifespan_state)
+        cycle = HTTPCycle(scope, request, self)
+        self.parsing = cycle
+        if self.current is None:
+            self._start(cycle)
+        else:
+            self.pipeline.append(cycle)
+
+    def _start(self, cycle: HTTPCycle) -> None:
+        self.current = cycle
+        state = self.state
+        limit = self.config.limit_concurrency
+        if limit is not None and len(state.cycles) >= limit:
+            # Over capacity: answer 503 without running the app (uvicorn's --limit-concurrency).
+            cycle.keep_alive = False
+            cycle.state = COMPLETE
+            self.write(error_response(503, "the server is at its concurrency limit"))
+            self.response_complete(cycle)
+            return
+        state.cycles.add(cycle)
+        task = self.loop.create_task(cycle.run(self.app))
+        state.tasks.add(task)
+        task.add_done_callback(state.tasks.discard)
+
+    def _on_protocol_error(self, error: HTTPProtocolError) -> None:
+        logger.info("invalid request from %s: %s (answered %d)", self._peer(), error.message, error.status_hint)
+        parsing = self.parsing
+        if parsing is not None and not parsing.body_complete:
+            # The error broke this request's body: the app must not take what it got for the whole.
+            parsing.disconnect()
+            if parsing is not self.current:
+                try:
+                    self.pipeline.remove(parsing)
+                except ValueError:
+                    pass
+        self.pending_error = error
+        if self.current is None:
+            self._answer_pending_error()
+
+    def _answer_pending_error(self) -> None:
+        error = self.pending_error
+        self.pending_error = None
+        if not self.closed:
+            self.transport.write(error_response(error.status_hint, error.message))
+            self._close()
+
+    # -- called by the cycle (the ``conn`` interface of asgicy.asgi.http) -----------------------------
+
+    def create_future(self):
+        return self.loop.create_future()
+
+    def write(self, data: bytes) -> None:
+        if not self.closed:
+            self.transport.write(data)
+
+    async def drain(self) -> None:
+        if self.write_paused and not self.closed:
+            waiter = self.loop.create_future()
+            self.drain_waiters.append(waiter)
+            await waiter
+
+    def default_headers(self, has_date: bool, has_server: bool) -> bytes:
+        state = self.state
+        if has_date:
+            return b"" if has_server else state.server_header
+        return state.date_header if has_server else state.date_header + state.server_header
+
+    def body_consumed(self, size: int) -> None:
+        self.buffered_body -= size
+        if self.reading_paused and self.buffered_body <= BODY_HIGH_WATER // 4 and len(self.pipeline) < MAX_PIPELINED:
+            self._resume_reading()
+
+    def response_complete(self, cycle: HTTPCycle) -> None:
+        if self.state.access_log:
+            self.state.log_access(self, cycle)
+        if cycle is not self.current:
+            return
+        if cycle is self.parsing and not cycle.body_complete:
+            # The app answered before reading the whole body: what follows on the wire cannot be trusted
+            # as the next request, so the connection ends here.
+            cycle.keep_alive = False
+        if not cycle.keep_alive or self.closing:
+            self._close()
+            return
+        self.current = None
+        if self.parser.paused:
+            # An upgrade the app answered as plain HTTP: the connection goes on as HTTP/1.1.
+            self._process(self.parser.resume())
+            if self.current is not None or self.closed:
+                return
+        if self.pipeline:
+            self._start(self.pipeline.popleft())
+            if self.reading_paused and self.buffered_body <= BODY_HIGH_WATER // 4 and len(self.pipeline) < MAX_PIPELINED:
+                self._resume_reading()
+        elif self.pending_error is not None:
+            self._answer_pending_error()
+        else:
+            if self.reading_paused:
+                self._resume_reading()
+            if not self.parser.in_head:
+                self.idle_deadline = self.loop.time() + self.config.timeout_keep_alive
+
+    def abort_response(self, cycle: HTTPCycle) -> None:
+        """The app failed mid-response: close, so the client sees an incomplete message, not a whole one."""
+        self._close()
+
+    def app_finished(self, cycle: HTTPCycle) -> None:
+        self.state.cycles.discard(cycle)
+        if cycle is self.current and self.pending_error is not None and cycle.state != COMPLETE:
+            # The request's body broke while its app ran. If nothing of a response went out, the client
+            # gets the error status; after a partial response, only the close can tell it.
+            self.current = None
+            if cycle.response_size == 0:
+                self._answer_pending_error()
+            else:
+                self._close()
+
+    # -- timeouts and shutdown ----------------------------------------------------------------------
+
+    def check_timeouts(self, now: float) -> None:
+        """Called by the server's ticker about twice a second."""
+        if self.head_deadline and now >= self.head_deadline and self.current is None:
+            if self.parser.in_head:
+                # Slowloris: a head still arriving after the timeout gets 408 and the connection ends.
+                logger.info("request head from %s took longer than %ss", self._peer(), self.config.timeout_header_read)
+                self.write(error_response(408, "the request head took too long to arrive"))
+            self._close()
+        elif self.idle_deadline and now >= self.idle_deadline:
+            self._close()
+
+    def shutdown(self) -> None:
+        """Graceful shutdown: close now if idle, otherwise after the response in progress."""
+        self.closing = True
+        if self.current is None:
+            self._close()
+
+    def _close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.transport.close()
+
+    def _pause_reading(self) -> None:
+        if not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self.reading_paused and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def _peer(self) -> str:
+        return f"{self.client[0]}:{self.client[1]}" if self.client else "unix socket"

@@ -1,0 +1,263 @@
+"""The server: binds the socket, runs lifespan, accepts connections, keeps the clock, shuts down.
+
+``Server(config).serve()`` is the async entry point for embedding; ``asgicy.run()`` and the command
+line wrap it with an event loop. The per-connection work is in ``protocol.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import stat
+import sys
+import time
+from email.utils import formatdate
+
+from ..asgi.compat import as_asgi3
+from ..config import Config
+from ..http import IMPLEMENTATION
+from .lifespan import Lifespan
+from .logs import AccessLogger
+from .protocol import HTTPProtocol
+
+logger = logging.getLogger("asgicy.error")
+
+TICK = 0.5  # seconds between timeout checks and Date header refreshes
+
+
+class StartupError(Exception):
+    """The server could not start (a bind failed, lifespan startup failed); the message says why."""
+
+
+class ServerState:
+    """What every connection of one server shares."""
+
+    def __init__(self, config: Config, app, loop) -> None:
+        self.config = config
+        self.app = app
+        self.loop = loop
+        self.connections: set = set()
+        self.cycles: set = set()  # requests whose app is running
+        self.tasks: set = set()
+        self.lifespan_state: dict | None = None
+        self.server_header = b"server: asgicy\r\n" if config.server_header else b""
+        self.date_header = b""
+        self.access_log = config.access_log
+        self._access = AccessLogger()
+        self.refresh_date()
+
+    def refresh_date(self) -> None:
+        if self.config.date_header:
+            self.date_header = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
+
+    def log_access(self, conn, cycle) -> None:
+        self._access.log(conn, cycle)
+
+
+class Server:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.should_exit = False
+        self.force_exit = False
+        self.started = False
+        self.exit_code = 0
+        self.bound: list = []  # (host, port) pairs or unix paths actually listened on
+        self._servers: list = []
+        self._started_event: asyncio.Event | None = None
+        self._exit_event: asyncio.Event | None = None
+        self.state: ServerState | None = None
+
+    # -- entry points -------------------------------------------------------------------------------
+
+    async def serve(self, sockets=None) -> None:
+        """Serve until ``should_exit`` (a signal, or ``request_exit()``); then shut down gracefully."""
+        loop = asyncio.get_running_loop()
+        self._exit_event = asyncio.Event()
+        self._started_event = self._started_event or asyncio.Event()
+        app = as_asgi3(self.config.app, self.config.interface)
+        self.state = state = ServerState(self.config, app, loop)
+        lifespan = None
+        if self.config.lifespan != "off":
+            lifespan = Lifespan(app, self.config.lifespan)
+            await lifespan.startup()
+            if lifespan.failed:
+                self.exit_code = 3
+                raise StartupError(f"lifespan startup failed: {lifespan.error_message or 'no message'}")
+            state.lifespan_state = lifespan.state if lifespan.supported else {}
+        else:
+            state.lifespan_state = {}
+        try:
+            await self._bind(loop, state, sockets)
+        except StartupError:
+            if lifespan is not None:
+                await lifespan.shutdown()
+            raise
+        ticker = loop.create_task(self._tick(state))
+        self.started = True
+        self._started_event.set()
+        try:
+            await self._exit_event.wait()
+        finally:
+            await self._shutdown(state)
+            ticker.cancel()
+            if lifespan is not None:
+                await lifespan.shutdown()
+                if lifespan.failed:
+                    self.exit_code = self.exit_code or 3
+        logger.info("Finished server process [%d]", os.getpid())
+
+    def request_exit(self, *_args) -> None:
+        if self.should_exit:
+            self.force_exit = True  # a second Ctrl+C: stop waiting for requests in progress
+        self.should_exit = True
+        if self._exit_event is not None:
+            self._exit_event.set()
+
+    async def wait_started(self) -> None:
+        if self._started_event is None:
+            self._started_event = asyncio.Event()
+        await self._started_event.wait()
+
+    # -- binding ------------------------------------------------------------------------------------
+
+    async def _bind(self, loop, state: ServerState, sockets) -> None:
+        config = self.config
+
+        def factory():
+            return HTTPProtocol(state)
+
+        try:
+            if sockets:
+                for sock in sockets:
+                    self._servers.append(await loop.create_server(factory, sock=sock, backlog=config.backlog))
+            elif config.fd is not None:
+                sock = socket.socket(fileno=config.fd)
+                self._servers.append(await loop.create_server(factory, sock=sock, backlog=config.backlog))
+            elif config.uds is not None:
+                path = config.uds
+                if os.path.exists(path) and stat.S_ISSOCK(os.stat(path).st_mode):
+                    os.unlink(path)  # a stale socket from an earlier run
+                self._servers.append(await loop.create_unix_server(factory, path=path, backlog=config.backlog))
+                os.chmod(path, 0o666)
+            else:
+                self._servers.append(await loop.create_server(
+                    factory, host=config.host, port=config.port, backlog=config.backlog, reuse_address=True))
+        except OSError as exc:
+            where = config.uds or (f"fd {config.fd}" if config.fd is not None else f"{config.host}:{config.port}")
+            raise StartupError(f"could not listen on {where}: {exc.strerror or exc}") from None
+        for server in self._servers:
+            for sock in server.sockets:
+                name = sock.getsockname()
+                self.bound.append(tuple(name[:2]) if isinstance(name, tuple) else name)
+        for name in self.bound:
+            if isinstance(name, tuple):
+                host = f"[{name[0]}]" if ":" in name[0] else name[0]
+                logger.info("asgicy running on http://%s:%d (Press CTRL+C to quit)", host, name[1])
+            else:
+                logger.info("asgicy running on unix socket %s (Press CTRL+C to quit)", name)
+
+    # -- the clock ----------------------------------------------------------------------------------
+
+    async def _tick(self, state: ServerState) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            state.refresh_date()
+            now = state.loop.time()
+            for conn in list(state.connections):
+                conn.check_timeouts(now)
+
+    # -- shutdown -----------------------------------------------------------------------------------
+
+    async def _shutdown(self, state: ServerState) -> None:
+        logger.info("Shutting down")
+        for server in self._servers:
+            server.close()  # stop accepting
+        for conn in list(state.connections):
+            conn.shutdown()
+        timeout = self.config.timeout_graceful_shutdown
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if state.cycles:
+            logger.info("Waiting for %d request(s) in progress to finish", len(state.cycles))
+        while state.cycles and not self.force_exit:
+            if deadline is not None and time.monotonic() >= deadline:
+                logger.warning("Graceful shutdown timed out; cancelling %d request(s)", len(state.cycles))
+                break
+            await asyncio.sleep(0.05)
+        for task in list(state.tasks):
+            task.cancel()
+        if state.tasks:
+            await asyncio.wait(list(state.tasks), timeout=5)
+        for conn in list(state.connections):
+            conn.shutdown()
+            if conn.transport is not None:
+                conn.transport.close()
+        for server in self._servers:
+            try:
+                await asyncio.wait_for(server.wait_closed(), 1)
+            except (asyncio.TimeoutError, Exception):  # pragma: no cover - best effort
+                pass
+        if self.config.uds and os.path.exists(self.config.uds):
+            os.unlink(self.config.uds)
+
+
+def install_signal_handlers(server: Server) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, server.request_exit)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread / Windows
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(server.request_exit))
+
+
+def new_event_loop(kind: str):
+    """The event loop for ``--loop``: uvloop if asked for or (auto) installed, else asyncio's."""
+    if kind in ("auto", "uvloop"):
+        try:
+            import uvloop
+        except ImportError:
+            if kind == "uvloop":
+                raise StartupError("--loop uvloop was asked for, but uvloop is not installed "
+                                   "(pip install 'asgicy[standard]')") from None
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+def describe_implementation() -> str:
+    from ..http import PURE_PYTHON_REQUESTED
+    if IMPLEMENTATION == "cython":
+        return "HTTP parser: cython"
+    why = "ASGICY_PURE_PYTHON is set" if PURE_PYTHON_REQUESTED else "the Cython extension is not built"
+    return f"HTTP parser: pure-Python reference ({why})"
+
+
+def run_server(config: Config) -> int:
+    """Runs a server until it is told to stop; returns the process exit code."""
+    if IMPLEMENTATION != "cython":
+        logger.warning("Using the pure-Python HTTP parser: %s. It is correct but slower.",
+                       describe_implementation().split("(")[1].rstrip(")"))
+    server = Server(config)
+    loop = new_event_loop(config.loop)
+    asyncio.set_event_loop(loop)
+
+    async def main():
+        install_signal_handlers(server)
+        logger.info("Started server process [%d] (%s, %s loop)", os.getpid(), describe_implementation(),
+                    type(loop).__module__.split(".")[0])
+        await server.serve()
+
+    try:
+        loop.run_until_complete(main())
+    except StartupError as exc:
+        logger.error("%s", exc)
+        return server.exit_code or 1
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+    return server.exit_code
