@@ -144,7 +144,7 @@ class HTTPCycle:
                     # RFC 9110 10.1.1: answer 100-continue only once the app asks for the body, so an
                     # app that refuses the request never invites the upload.
                     self.continue_pending = False
-                    if self.state == NOT_STARTED:
+                    if self.state <= STARTED:  # nothing of the final response is on the wire yet
                         self.conn.write(_CONTINUE)
                 await self._wait()
             if self.body or self.body_complete:
@@ -300,14 +300,13 @@ class HTTPCycle:
             if not self.disconnected:
                 logger.exception("Exception in ASGI application")
                 self._fail()
-        except BaseException as exc:
-            if self.disconnected and isinstance(exc, OSError):
-                pass
-            else:
+        except Exception as exc:
+            if not (self.disconnected and isinstance(exc, OSError)):
                 logger.exception("Exception in ASGI application")
                 self._fail()
-            if not isinstance(exc, Exception):
-                raise  # let cancellation and interpreter exits through
+        except BaseException:
+            self._fail()  # cancelled (shutdown timed out) or the interpreter is exiting: not the app's bug
+            raise
         else:
             if self.state != COMPLETE and not self.disconnected:
                 if self.state == NOT_STARTED:

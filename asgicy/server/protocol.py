@@ -113,9 +113,8 @@ class HTTPProtocol(asyncio.Protocol):
             self.head_deadline = self.loop.time() + self.config.timeout_header_read
 
     def eof_received(self):
-        # A client that half-closes after its request still gets the response; an idle one is done.
-        if self.current is not None and not self.pipeline:
-            return True
+        # EOF from the client is its disconnect (as in uvicorn): a long poll must learn that the client
+        # left, and a half-closed socket cannot be told apart from a closed one until a write fails.
         return False
 
     def connection_lost(self, exc) -> None:

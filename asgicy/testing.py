@@ -1,0 +1,77 @@
+"""Running an app on a real asgicy server for a test, a notebook or a script.
+
+``serving(app, **options)`` is an async context manager for code already inside an event loop (pytest-
+asyncio tests); ``serve_in_thread(app, **options)`` runs the server on its own loop in a background
+thread, for synchronous code and notebooks. Both bind 127.0.0.1 on a free port and yield a
+:class:`Running` with the base URL; on exit the server shuts down gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+from .config import Config
+from .server.server import Server
+
+
+class Running:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        host, port = server.bound[0][:2]
+        self.host = host
+        self.port = port
+        self.url = f"http://{host}:{port}"
+
+
+@contextlib.asynccontextmanager
+async def serving(app, **options):
+    options.setdefault("host", "127.0.0.1")
+    options.setdefault("port", 0)
+    server = Server(Config.from_kwargs(app=app, **options))
+    task = asyncio.get_running_loop().create_task(server.serve())
+    started = asyncio.ensure_future(server.wait_started())
+    await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
+    if not server.started:
+        started.cancel()
+        await task  # raises the StartupError
+    try:
+        yield Running(server)
+    finally:
+        server.request_exit()
+        await task
+
+
+@contextlib.contextmanager
+def serve_in_thread(app, **options):
+    ready = threading.Event()
+    stop: list = []
+    holder: dict = {}
+
+    def main():
+        async def run():
+            try:
+                async with serving(app, **options) as running:
+                    holder["running"] = running
+                    loop = asyncio.get_running_loop()
+                    done = loop.create_future()
+                    stop.append(lambda: loop.call_soon_threadsafe(done.set_result, None))
+                    ready.set()
+                    await done
+            except BaseException as exc:
+                holder["error"] = exc
+                ready.set()
+
+        asyncio.run(run())
+
+    thread = threading.Thread(target=main, name="asgicy-test-server", daemon=True)
+    thread.start()
+    ready.wait()
+    if "error" in holder:
+        raise holder["error"]
+    try:
+        yield holder["running"]
+    finally:
+        stop[0]()
+        thread.join(30)

@@ -1,0 +1,384 @@
+"""The HTTP/1.1 server against real sockets: httpx for ordinary traffic, raw bytes where the wire matters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from asgicy.asgi.errors import ASGIEventError, ClientDisconnected
+
+from .apps import echo_body, echo_scope, hello
+from .wire import Wire
+
+GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+
+
+class TestScope:  # ASGI HTTP spec, "HTTP Connection Scope"
+    async def test_every_key(self, serve):
+        async with serve(echo_scope, root_path="/api") as running, httpx.AsyncClient() as client:
+            r = await client.get(running.url + "/a%20b/%E2%82%AC?x=1&y=%20", headers={"X-Multi": "1"})
+            scope = r.json()
+        assert scope["type"] == "http" and scope["asgi"] == {"version": "3.0", "spec_version": "2.4"}
+        assert scope["http_version"] == "1.1" and scope["method"] == "GET" and scope["scheme"] == "http"
+        assert scope["path"] == "/api/a b/\u20ac"  # path includes root_path, percent- and UTF-8-decoded
+        assert scope["raw_path"] == "/a%20b/%E2%82%AC" and scope["raw_path_type"] == "bytes"
+        assert scope["query_string"] == "x=1&y=%20" and scope["root_path"] == "/api"
+        assert ["x-multi", "1"] in scope["headers"] and ["host", f"127.0.0.1:{running.port}"] in scope["headers"]
+        assert scope["client"][0] == "127.0.0.1" and isinstance(scope["client"][1], int)
+        assert scope["server"] == ["127.0.0.1", running.port]
+
+    async def test_headers_keep_order_duplicates_and_lowercase(self, serve):
+        async with serve(echo_scope) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"GET / HTTP/1.1\r\nHost: t\r\nX-A: 1\r\nX-B: 2\r\nx-a: 3\r\n\r\n")
+            scope = json.loads((await wire.response()).body)
+            await wire.close()
+        assert scope["headers"] == [["host", "t"], ["x-a", "1"], ["x-b", "2"], ["x-a", "3"]]
+
+    async def test_http10_and_absolute_form(self, serve):
+        async with serve(echo_scope) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"GET http://example.com/p?q=1 HTTP/1.0\r\n\r\n")
+            response = await wire.response()
+            scope = json.loads(response.body)
+            assert await wire.closed()
+        assert response.version == b"HTTP/1.0"
+        assert (scope["http_version"], scope["path"], scope["query_string"]) == ("1.0", "/p", "q=1")
+
+    async def test_unix_socket(self, serve, tmp_path):
+        path = str(tmp_path / "asgicy.sock")
+        async with serve(echo_scope, uds=path):
+            async with httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=path)) as client:
+                scope = (await client.get("http://localhost/x")).json()
+        assert scope["server"] == [path, None] and scope["client"] is None
+
+
+class TestRequestBody:
+    async def test_at_least_one_http_request_for_get(self, serve):
+        seen = []
+
+        async def app(scope, receive, send):
+            seen.append(await receive())
+            await hello(scope, receive, send)
+
+        async with serve(app) as running, httpx.AsyncClient() as client:
+            await client.get(running.url)
+        assert seen == [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def test_content_length_body(self, serve):
+        async with serve(echo_scope) as running, httpx.AsyncClient() as client:
+            r = await client.post(running.url, content=b"x" * 100_000)
+        assert r.json()["body"] == "x" * 100_000
+
+    async def test_chunked_upload_arrives_dechunked_in_order(self, serve):
+        async def chunks():
+            for i in range(20):
+                yield b"%02d" % i
+                await asyncio.sleep(0)
+
+        async with serve(echo_body) as running, httpx.AsyncClient() as client:
+            r = await client.post(running.url, content=chunks())
+        assert r.content == b"".join(b"%02d" % i for i in range(20))
+
+    async def test_more_body_sequence_on_the_wire(self, serve):
+        received = []
+
+        async def app(scope, receive, send):
+            while True:
+                message = await receive()
+                received.append(message)
+                if not message["more_body"]:
+                    break
+            await hello(scope, receive, send)
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+            await asyncio.sleep(0.1)
+            await wire.send(b"2\r\nde\r\n0\r\n\r\n")
+            assert (await wire.response()).status == 200
+            await wire.close()
+        assert b"".join(m["body"] for m in received) == b"abcde"
+        assert [m["more_body"] for m in received][-1] is False and received[0]["more_body"] is True
+
+    async def test_100_continue_only_when_the_app_reads(self, serve):
+        async def app(scope, receive, send):
+            if scope["path"] == "/refuse":
+                await send({"type": "http.response.start", "status": 417, "headers": []})
+                await send({"type": "http.response.body", "body": b"no"})
+                return
+            await echo_body(scope, receive, send)
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"POST /refuse HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            response = await wire.response()
+            assert response.status == 417  # no 100 Continue was sent first
+            # The body was never sent, so the connection cannot be reused.
+            assert await wire.closed()
+            wire = await Wire.open(running)
+            await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            interim = await wire.response()
+            assert (interim.status, interim.reason) == (100, b"Continue")
+            await wire.send(b"hello")
+            final = await wire.response()
+            assert (final.status, final.body) == (200, b"hello")
+            await wire.close()
+
+    async def test_unread_body_pauses_reading(self, serve):
+        gate = asyncio.Event()
+
+        async def app(scope, receive, send):
+            await gate.wait()
+            total = 0
+            while True:
+                message = await receive()
+                total += len(message["body"])
+                if not message["more_body"]:
+                    break
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": str(total).encode()})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            size = 8 * 1024 * 1024
+            await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
+            wire.writer.write(b"x" * size)
+            await asyncio.sleep(0.5)
+            conn = next(iter(running.server.state.connections))
+            assert conn.reading_paused and conn.buffered_body < 2 * 1024 * 1024
+            gate.set()
+            await wire.writer.drain()
+            assert (await wire.response()).body == str(size).encode()
+            await wire.close()
+
+
+class TestResponse:
+    async def test_content_length_date_server(self, serve):
+        async with serve(hello) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET)
+            r = await wire.response()
+            await wire.close()
+        assert (r.status, r.body, r.header(b"content-length")) == (200, b"Hello, world!", b"13")
+        assert r.header(b"server") == b"asgicy" and r.header(b"date").endswith(b" GMT")
+        assert r.header(b"transfer-encoding") is None
+
+    async def test_date_and_server_headers_switch_off(self, serve):
+        async with serve(hello, date_header=False, server_header=False) as running, httpx.AsyncClient() as c:
+            r = await c.get(running.url)
+        assert "date" not in r.headers and "server" not in r.headers
+
+    async def test_app_server_and_date_headers_win(self, serve):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"Server", b"mine"), (b"date", b"yesterday")]})
+            await send({"type": "http.response.body", "body": b""})
+
+        async with serve(app) as running, httpx.AsyncClient() as c:
+            r = await c.get(running.url)
+        assert r.headers.get_list("server") == ["mine"] and r.headers.get_list("date") == ["yesterday"]
+
+    async def test_streaming_is_chunked_and_app_transfer_encoding_is_ignored(self, serve):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"transfer-encoding", b"gzip")]})
+            for part in (b"a", b"", b"bc"):
+                await send({"type": "http.response.body", "body": part, "more_body": True})
+            await send({"type": "http.response.body", "body": b"d"})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET)
+            r = await wire.response()
+            await wire.close()
+        assert r.chunked and r.body == b"abcd" and r.header_names().count(b"transfer-encoding") == 1
+
+    async def test_http10_streaming_is_close_delimited(self, serve):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"a", "more_body": True})
+            await send({"type": "http.response.body", "body": b"b"})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            r = await wire.response()
+        assert r.body == b"ab" and r.header(b"connection") == b"close" and r.header(b"transfer-encoding") is None
+
+    async def test_head_has_no_body_but_the_length(self, serve):
+        async with serve(hello) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\n" + GET)
+            head = await wire.response(head=True)
+            after = await wire.response()
+            await wire.close()
+        assert head.header(b"content-length") == b"13" and after.body == b"Hello, world!"
+
+    @pytest.mark.parametrize("status", [204, 304])
+    async def test_no_body_statuses(self, serve, status):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": status, "headers": []})
+            await send({"type": "http.response.body", "body": b"ignored"})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET + GET)
+            first = await wire.response()
+            second = await wire.response()
+            await wire.close()
+        assert first.status == second.status == status
+        assert b"content-length" not in first.header_names() and b"transfer-encoding" not in first.header_names()
+
+    async def test_content_length_from_app_is_enforced(self, serve):
+        errors = []
+
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"3")]})
+            try:
+                await send({"type": "http.response.body", "body": b"abcd"})
+            except ASGIEventError as exc:
+                errors.append(str(exc))
+            await send({"type": "http.response.body", "body": b"abc"})
+
+        async with serve(app) as running, httpx.AsyncClient() as c:
+            r = await c.get(running.url)
+        assert r.content == b"abc" and "exceeds the Content-Length" in errors[0]
+
+    async def test_short_body_closes_the_connection(self, serve, error_log):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]})
+            await send({"type": "http.response.body", "body": b"abc"})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET)
+            data = await asyncio.wait_for(wire.reader.read(), 5)
+        assert data.endswith(b"\r\n\r\nabc") and "3 of the 10 bytes" in error_log.text
+
+
+class TestKeepAliveAndPipelining:  # RFC 9112 section 9
+    async def test_keep_alive_reuses_the_connection(self, serve):
+        async with serve(echo_scope) as running:
+            wire = await Wire.open(running)
+            ports = set()
+            for _ in range(3):
+                await wire.send(GET)
+                ports.add(tuple(json.loads((await wire.response()).body)["client"]))
+            await wire.close()
+        assert len(ports) == 1
+
+    async def test_pipelined_responses_come_in_order(self, serve):
+        async def app(scope, receive, send):
+            n = int(scope["path"][1:])
+            await asyncio.sleep(0.05 * (3 - n))  # the first takes longest
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"".join(b"GET /%d HTTP/1.1\r\nHost: t\r\n\r\n" % i for i in range(4)))
+            bodies = [(await wire.response()).body for _ in range(4)]
+            await wire.close()
+        assert bodies == [b"/0", b"/1", b"/2", b"/3"]
+
+    async def test_connection_close_is_honoured(self, serve):
+        async with serve(hello) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" + GET)
+            r = await wire.response()
+            assert r.header(b"connection") == b"close"
+            assert await wire.closed()  # the pipelined second request is not answered
+
+    async def test_http10_keep_alive(self, serve):
+        async with serve(hello) as running:
+            wire = await Wire.open(running)
+            for _ in range(2):
+                await wire.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                r = await wire.response()
+                assert r.version == b"HTTP/1.0" and r.header(b"connection") == b"keep-alive"
+            await wire.send(b"GET / HTTP/1.0\r\n\r\n")
+            assert (await wire.response()).header(b"connection") == b"close"
+            assert await wire.closed()
+
+    async def test_app_connection_close_header(self, serve):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": b"bye"})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET)
+            r = await wire.response()
+            assert r.header_names().count(b"connection") == 1 and await wire.closed()
+
+    async def test_declined_upgrade_goes_on_as_http(self, serve):
+        async with serve(hello) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n" + GET)
+            assert (await wire.response()).status == 200
+            assert (await wire.response()).status == 200
+            await wire.close()
+
+
+class TestDisconnect:  # ASGI HTTP spec 2.4
+    async def test_disconnect_after_the_response(self, serve):
+        messages = []
+
+        async def app(scope, receive, send):
+            messages.append(await receive())
+            await hello(scope, receive, send)
+            messages.append(await receive())
+
+        async with serve(app) as running, httpx.AsyncClient() as c:
+            await c.get(running.url)
+            await asyncio.sleep(0.05)
+        assert messages[1] == {"type": "http.disconnect"}
+
+    async def test_long_poll_sees_the_client_leave_and_send_raises(self, serve, error_log):
+        outcome = asyncio.get_running_loop().create_future()
+
+        async def app(scope, receive, send):
+            await receive()
+            message = await receive()  # blocks until the client goes away
+            try:
+                await send({"type": "http.response.start", "status": 200, "headers": []})
+            except ClientDisconnected as exc:
+                outcome.set_result((message, exc))
+                raise  # the server must swallow it quietly
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET)
+            await asyncio.sleep(0.1)
+            await wire.close()
+            message, exc = await asyncio.wait_for(outcome, 5)
+            await asyncio.sleep(0.05)
+        assert message == {"type": "http.disconnect"} and isinstance(exc, OSError)
+        assert "Exception in ASGI application" not in error_log.text
+
+
+class TestBackpressure:
+    async def test_send_waits_for_a_slow_reader(self, serve):
+        progress = []
+        chunk = b"x" * (1024 * 1024)
+
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            for i in range(64):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                progress.append(i)
+            await send({"type": "http.response.body", "body": b""})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET)
+            await asyncio.sleep(0.5)
+            stalled_at = len(progress)
+            assert stalled_at < 40, "send() kept returning while nobody read the response"
+            r = await wire.response(timeout=30)
+            await wire.close()
+        assert len(r.body) == 64 * len(chunk) and len(progress) == 64
