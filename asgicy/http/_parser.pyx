@@ -207,6 +207,9 @@ cdef class HTTPParser:
         while True:
             pos = self._pos
             state = self._state
+            if state == REQUEST_LINE and pos < end and not TCHAR[<unsigned char>base[pos]] \
+                    and base[pos] != 13 and base[pos] != 10:
+                raise HTTPProtocolError(E.INVALID_METHOD)  # see the reference: non-HTTP is refused at once
             if state == REQUEST_LINE or state == HEADERS or state == TRAILERS or state == CHUNK_SIZE:
                 found = <const char*>memchr(base + pos, 10, end - pos)
                 if found == NULL:

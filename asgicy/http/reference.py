@@ -166,6 +166,10 @@ class HTTPParser:
             while True:
                 state = self._state
                 if state == REQUEST_LINE:
+                    # A request starts with a method token: refuse anything else at its first byte, so
+                    # that non-HTTP (a TLS handshake, say) is answered at once instead of at a timeout.
+                    if pos < len(buf) and buf[pos] not in TCHAR and buf[pos] != 0x0D and buf[pos] != 0x0A:
+                        raise HTTPProtocolError(E.INVALID_METHOD)
                     lf = buf.find(b"\n", pos)
                     if lf < 0:
                         if len(buf) - pos + 1 > self.max_request_line_size:

@@ -382,3 +382,17 @@ class TestBackpressure:
             r = await wire.response(timeout=30)
             await wire.close()
         assert len(r.body) == 64 * len(chunk) and len(progress) == 64
+
+
+class TestAccessLog:
+    async def test_one_line_per_response(self, serve, caplog):
+        import logging
+        caplog.set_level(logging.INFO, logger="asgicy.access")
+        async with serve(hello) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"GET /p?q=%1B[31m HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            received = await asyncio.wait_for(wire.reader.read(), 5)
+        lines = [r.getMessage() for r in caplog.records if r.name == "asgicy.access"]
+        assert len(lines) == 1
+        assert lines[0].startswith("127.0.0.1:")
+        assert lines[0].endswith(f'"GET /p?q=%1B[31m HTTP/1.1" 200 {len(received)}')

@@ -59,7 +59,8 @@ class TestRequestLine:  # RFC 9112 section 3
         (b"GET /", E.MALFORMED_REQUEST_LINE),
         (b"GET / HTTP/1.1 extra", E.MALFORMED_VERSION),
         (b"GET  / HTTP/1.1", E.MALFORMED_REQUEST_LINE),
-        (b" GET / HTTP/1.1", E.MALFORMED_REQUEST_LINE),
+        (b" GET / HTTP/1.1", E.INVALID_METHOD),
+        (b"\x16\x03\x01\x02\x00", E.INVALID_METHOD),
         (b"GET", E.MALFORMED_REQUEST_LINE),
         (b"G(T / HTTP/1.1", E.INVALID_METHOD),
         (b"GET\t/ HTTP/1.1", E.MALFORMED_REQUEST_LINE),
@@ -92,6 +93,9 @@ class TestRequestLine:  # RFC 9112 section 3
     def test_connect_is_501(self, impl):
         data = b"CONNECT example.com:443 HTTP/1.1\r\n" + H + b"\r\n"
         assert error_of(feed_all_modes(impl, data)) == (501, E.CONNECT_UNSUPPORTED)
+
+    def test_non_http_is_refused_at_its_first_byte(self, impl):
+        assert error_of(feed(impl, b"\x16\x03\x01")) == (400, E.INVALID_METHOD)
 
     def test_bare_lf_is_400(self, impl):
         assert error_of(feed_all_modes(impl, b"GET / HTTP/1.1\n" + H + b"\r\n")) == (400, E.BARE_LF)
