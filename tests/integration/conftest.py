@@ -1,10 +1,8 @@
 import asyncio
 
-import pytest
 import uvloop
 
 
-@pytest.fixture(scope="session", params=["asyncio", "uvloop"])
-def event_loop_policy(request):
+def pytest_asyncio_loop_factories(config, item):
     """Every integration test runs on asyncio's loop and on uvloop: their transports differ."""
-    return uvloop.EventLoopPolicy() if request.param == "uvloop" else asyncio.DefaultEventLoopPolicy()
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}

@@ -56,6 +56,19 @@ class TestScope:  # ASGI HTTP spec, "HTTP Connection Scope"
         assert scope["server"] == [path, None] and scope["client"] is None
 
 
+    async def test_inherited_file_descriptor(self, serve):
+        import socket
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        try:
+            async with serve(echo_scope, fd=sock.fileno()), httpx.AsyncClient() as client:
+                scope = (await client.get(f"http://127.0.0.1:{port}/fd")).json()
+        finally:
+            sock.close()
+        assert scope["path"] == "/fd" and scope["server"] == ["127.0.0.1", port]
+
+
 class TestRequestBody:
     async def test_at_least_one_http_request_for_get(self, serve):
         seen = []
