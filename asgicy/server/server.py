@@ -134,7 +134,8 @@ class Server:
                 for sock in sockets:
                     self._servers.append(await loop.create_server(factory, sock=sock, backlog=config.backlog))
             elif config.fd is not None:
-                sock = socket.socket(fileno=config.fd)
+                # A duplicate: the server may close its socket without closing the descriptor it was given.
+                sock = socket.socket(fileno=os.dup(config.fd))
                 self._servers.append(await loop.create_server(factory, sock=sock, backlog=config.backlog))
             elif config.uds is not None:
                 path = config.uds
