@@ -5,6 +5,7 @@ from setuptools import Extension, setup
 
 extensions = [
     Extension("asgicy.http._parser", ["asgicy/http/_parser.pyx"], extra_compile_args=["-O3"]),
+    Extension("asgicy.ws._framer", ["asgicy/ws/_framer.pyx"], extra_compile_args=["-O3"]),
 ]
 
 setup(
