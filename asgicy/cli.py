@@ -17,7 +17,7 @@ from .config import Config, ConfigError, flag_of
 from .importer import AppImportError, import_from_string
 
 GROUP_TITLES = {"app": "application", "socket": "socket", "server": "server", "limits": "limits",
-                "timeouts": "timeouts", "logging": "logging", "http": "HTTP"}
+                "timeouts": "timeouts", "websocket": "WebSocket", "logging": "logging", "http": "HTTP"}
 
 
 def _value_type(f: dataclasses.Field):

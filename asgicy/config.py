@@ -69,6 +69,19 @@ class Config:
     log_level: str = option("info", "Log level.", choices=("critical", "error", "warning", "info", "debug",
                                                            "trace"), group="logging")
     access_log: bool = option(True, "Log one line per response.", group="logging")
+    ws: str = option("auto", "WebSocket support: auto (on) or none (upgrade requests reach the app as plain "
+                     "HTTP).", choices=("auto", "none"), group="websocket")
+    ws_max_size: int = option(16 * 1024 * 1024, "Largest WebSocket message in bytes, after decompression "
+                              "(close 1009 beyond).", group="websocket")
+    ws_max_queue: int = option(32, "Received messages the app has not read yet before reading from the "
+                               "client pauses.", group="websocket")
+    ws_ping_interval: float | None = option(20.0, "Send a keepalive ping this often, in seconds (off when "
+                                            "0 or not set).", metavar="SECONDS", group="websocket")
+    ws_ping_timeout: float | None = option(20.0, "Close with 1011 when a ping is not answered within this "
+                                           "many seconds; also how long to wait for the client's close "
+                                           "frame.", metavar="SECONDS", group="websocket")
+    ws_per_message_deflate: bool = option(True, "Accept permessage-deflate compression (RFC 7692) when the "
+                                          "client offers it.", group="websocket")
     server_header: bool = option(True, "Add 'server: asgicy' to responses that have no Server header.",
                                  group="http")
     date_header: bool = option(True, "Add a Date header to responses that have none.", group="http")
@@ -82,11 +95,12 @@ class Config:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535; got {self.port}")
         positive = ("backlog", "limit_request_line", "limit_request_headers", "limit_request_header_size",
-                    "timeout_keep_alive", "timeout_header_read")
+                    "timeout_keep_alive", "timeout_header_read", "ws_max_size", "ws_max_queue")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be greater than 0; got {getattr(self, name)}")
-        for name in ("limit_concurrency", "limit_request_body", "timeout_graceful_shutdown"):
+        for name in ("limit_concurrency", "limit_request_body", "timeout_graceful_shutdown", "ws_ping_interval",
+                     "ws_ping_timeout"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ConfigError(f"{name} must not be negative; got {value}")

@@ -68,7 +68,13 @@ def build_scope(request, client, server, root_path: str, scheme: str, state) -> 
 
 
 class HTTPCycle:
-    """One request and its response. ``receive``/``send`` are the ASGI callables for the app."""
+    """One request and its response. ``receive``/``send`` are the ASGI callables for the app.
+
+    The WebSocket denial response (the ``websocket.http.response`` extension) is the same response under
+    other event names: ``DenialResponse`` below changes only ``START`` and ``BODY``."""
+
+    START = "http.response.start"
+    BODY = "http.response.body"
 
     __slots__ = (
         "scope", "conn", "request", "http_version", "is_head", "keep_alive",
@@ -167,17 +173,16 @@ class HTTPCycle:
         kind = event_type(message)
         state = self.state
         if state == NOT_STARTED:
-            if kind != "http.response.start":
-                raise ASGIEventError(kind, f"expected 'http.response.start' first, got {kind!r}", WWW)
+            if kind != self.START:
+                raise ASGIEventError(kind, f"expected {self.START!r} first, got {kind!r}", WWW)
             self._start(kind, message)
             if self.disconnected:
                 raise ClientDisconnected("the client disconnected")
             return
-        if kind != "http.response.body":
-            if state == COMPLETE and kind == "http.response.start":
+        if kind != self.BODY:
+            if state == COMPLETE and kind == self.START:
                 return self._after_complete()
-            raise ASGIEventError(kind, f"unexpected {kind!r} after 'http.response.start'; expected "
-                                 "'http.response.body'", WWW)
+            raise ASGIEventError(kind, f"unexpected {kind!r} after {self.START!r}; expected {self.BODY!r}", WWW)
         body = validate_bytes(kind, message, "body")
         more_body = validate_bool(kind, message, "more_body")
         if state == COMPLETE:
@@ -322,21 +327,31 @@ class HTTPCycle:
         if self.disconnected or self.state == COMPLETE:
             return
         if self.state in (NOT_STARTED, STARTED):
-            self.keep_alive = False
-            body = b"Internal Server Error"
-            self.status = 500
-            self.head_fields = self.conn.default_headers(False, False) + b"content-type: text/plain; charset=utf-8\r\n"
-            self.content_length = len(body)
-            self.no_body = False
-            self.chunked = False
-            data = self._head(body, False)
-            if not self.is_head:
-                data += body
-            self.state = COMPLETE
-            self.response_size += len(data)
-            self.conn.write(data)
-            self.conn.response_complete(self)
+            self.respond_plain(500, b"Internal Server Error")
         else:
             self.keep_alive = False
             self.state = COMPLETE
             self.conn.abort_response(self)
+
+    def respond_plain(self, status: int, body: bytes) -> None:
+        """A short text/plain response from the server itself, replacing any head not yet written."""
+        self.keep_alive = False
+        self.status = status
+        self.head_fields = self.conn.default_headers(False, False) + b"content-type: text/plain; charset=utf-8\r\n"
+        self.content_length = len(body)
+        self.no_body = False
+        self.chunked = False
+        data = self._head(body, False)
+        if not self.is_head:
+            data += body
+        self.state = COMPLETE
+        self.response_size += len(data)
+        self.conn.write(data)
+        self.conn.response_complete(self)
+
+
+class DenialResponse(HTTPCycle):
+    """The HTTP response a WebSocket app sends instead of accepting (the websocket.http.response extension)."""
+
+    START = "websocket.http.response.start"
+    BODY = "websocket.http.response.body"

@@ -10,13 +10,15 @@ hint, then the connection is closed) and graceful shutdown. The ASGI rules live 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
 from http import HTTPStatus
 
 from ..asgi.http import COMPLETE, HTTPCycle, build_scope
 from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
+from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
+from .connection import Connection
+from .websocket import WebSocketProtocol
 
 logger = logging.getLogger("asgicy.error")
 
@@ -42,44 +44,43 @@ def _server_address(transport) -> list | None:
     return None
 
 
-def error_response(status: int, detail: str) -> bytes:
+def error_response(status: int, detail: str, extra_fields: bytes = b"") -> bytes:
     phrase = HTTPStatus(status).phrase
     body = f"{phrase}: {detail}\n".encode("utf-8")
     return (f"HTTP/1.1 {status} {phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode("latin-1") + body
+            f"content-length: {len(body)}\r\nconnection: close\r\n").encode("latin-1") + extra_fields + b"\r\n" + body
 
 
-class HTTPProtocol(asyncio.Protocol):
-    __slots__ = (
-        "state", "config", "app", "loop", "parser", "transport", "client", "server", "current", "parsing",
-        "pipeline", "pending_error", "write_paused", "drain_waiters", "reading_paused", "buffered_body",
-        "head_deadline", "idle_deadline", "closing", "closed", "scheme",
-    )
+class WebSocketUpgrade:
+    """A WebSocket upgrade request waiting for its turn in the pipeline. It has no body."""
 
+    __slots__ = ("request",)
+    body_complete = True
+
+    def __init__(self, request) -> None:
+        self.request = request
+
+    def end_body(self) -> None:
+        pass
+
+    def disconnect(self) -> None:
+        pass
+
+
+class HTTPProtocol(Connection):
     def __init__(self, state) -> None:
-        self.state = state  # the ServerState shared by every connection
-        config = state.config
-        self.config = config
+        super().__init__(state)
+        config = self.config
         self.app = state.app
-        self.loop = state.loop
         self.parser = HTTPParser(config.limit_request_line, config.limit_request_header_size,
                                  config.limit_request_headers, config.limit_request_body)
-        self.transport = None
-        self.client = None
-        self.server = None
-        self.scheme = "http"
         self.current: HTTPCycle | None = None  # the cycle whose response is being produced
         self.parsing: HTTPCycle | None = None  # the cycle the parser is reading a body for
         self.pipeline: deque = deque()  # cycles parsed, waiting for their turn
         self.pending_error: HTTPProtocolError | None = None
-        self.write_paused = False
-        self.drain_waiters: list = []
-        self.reading_paused = False
         self.buffered_body = 0
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
-        self.closing = False
-        self.closed = False
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -128,23 +129,19 @@ class HTTPProtocol(asyncio.Protocol):
         self.pipeline.clear()
         self._wake_drain_waiters()
 
-    def pause_writing(self) -> None:
-        self.write_paused = True
-
-    def resume_writing(self) -> None:
-        self.write_paused = False
-        self._wake_drain_waiters()
-
-    def _wake_drain_waiters(self) -> None:
-        waiters, self.drain_waiters = self.drain_waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
     # -- requests -----------------------------------------------------------------------------------
 
     def _on_request(self, request) -> None:
         self.head_deadline = 0.0
+        if (request.upgrade is not None and self.config.ws != "none" and request.content_length == 0
+                and is_websocket_upgrade(request)):
+            upgrade = WebSocketUpgrade(request)
+            self.parsing = upgrade
+            if self.current is None:
+                self._upgrade(upgrade)
+            else:
+                self.pipeline.append(upgrade)
+            return
         state = self.state
         scope = build_scope(request, self.client, self.server, self.config.root_path, self.scheme,
                             state.lifespan_state)
@@ -155,7 +152,10 @@ class HTTPProtocol(asyncio.Protocol):
         else:
             self.pipeline.append(cycle)
 
-    def _start(self, cycle: HTTPCycle) -> None:
+    def _start(self, cycle) -> None:
+        if type(cycle) is WebSocketUpgrade:
+            self._upgrade(cycle)
+            return
         self.current = cycle
         state = self.state
         limit = self.config.limit_concurrency
@@ -170,6 +170,24 @@ class HTTPProtocol(asyncio.Protocol):
         task = self.loop.create_task(cycle.run(self.app))
         state.tasks.add(task)
         task.add_done_callback(state.tasks.discard)
+
+    def _upgrade(self, upgrade: WebSocketUpgrade) -> None:
+        """The upgrade's turn: check the handshake, then hand the transport to a WebSocketProtocol."""
+        try:
+            handshake = read_handshake(upgrade.request, self.config.ws_per_message_deflate)
+        except HandshakeError as exc:
+            logger.info("invalid WebSocket handshake from %s: %s (answered %d)", self._peer(), exc.message,
+                        exc.status)
+            self.write(error_response(exc.status, exc.message, exc.headers))
+            self._close()
+            return
+        ws = WebSocketProtocol(self, upgrade.request, handshake)
+        self.current = None
+        self.closed = True  # this protocol is done with the transport; the WebSocket owns it now
+        self.state.connections.discard(self)
+        self.state.connections.add(ws)
+        self.transport.set_protocol(ws)
+        ws.start()
 
     def _on_protocol_error(self, error: HTTPProtocolError) -> None:
         logger.info("invalid request from %s: %s (answered %d)", self._peer(), error.message, error.status_hint)
@@ -193,26 +211,7 @@ class HTTPProtocol(asyncio.Protocol):
             self.transport.write(error_response(error.status_hint, error.message))
             self._close()
 
-    # -- called by the cycle (the ``conn`` interface of asgicy.asgi.http) -----------------------------
-
-    def create_future(self):
-        return self.loop.create_future()
-
-    def write(self, data: bytes) -> None:
-        if not self.closed:
-            self.transport.write(data)
-
-    async def drain(self) -> None:
-        if self.write_paused and not self.closed:
-            waiter = self.loop.create_future()
-            self.drain_waiters.append(waiter)
-            await waiter
-
-    def default_headers(self, has_date: bool, has_server: bool) -> bytes:
-        state = self.state
-        if has_date:
-            return b"" if has_server else state.server_header
-        return state.date_header if has_server else state.date_header + state.server_header
+    # -- called by the cycle (with the base class's write/drain/create_future/default_headers) ---------
 
     def body_consumed(self, size: int) -> None:
         self.buffered_body -= size
@@ -283,20 +282,3 @@ class HTTPProtocol(asyncio.Protocol):
         if self.current is None:
             self._close()
 
-    def _close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.transport.close()
-
-    def _pause_reading(self) -> None:
-        if not self.reading_paused:
-            self.reading_paused = True
-            self.transport.pause_reading()
-
-    def _resume_reading(self) -> None:
-        if self.reading_paused and not self.closed:
-            self.reading_paused = False
-            self.transport.resume_reading()
-
-    def _peer(self) -> str:
-        return f"{self.client[0]}:{self.client[1]}" if self.client else "unix socket"

@@ -1,0 +1,182 @@
+"""The asyncio protocol for one WebSocket connection, from the accepted upgrade to the close.
+
+The HTTP protocol hands the transport over (``transport.set_protocol``) once an upgrade request's turn
+comes and its handshake checks out. This protocol then holds what only the connection knows: frames in
+(through the sans-I/O framer) and out, pongs for pings, keepalive pings of its own, the closing handshake
+(the server closes TCP first, RFC 6455 7.1.1), a bounded queue of unread messages (reading pauses while
+the app falls behind), and shutdown with 1012. The ASGI rules are in ``asgicy.asgi.websocket``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from ..asgi.websocket import WebSocketCycle, build_websocket_scope
+from ..ws import Close, Framer, Ping, Pong
+from ..ws.handshake import accept_response
+from .connection import Connection
+
+logger = logging.getLogger("asgicy.error")
+
+# Bytes a client may send before its handshake is answered (it should send none): then reading pauses.
+MAX_PENDING = 64 * 1024
+
+
+class WebSocketProtocol(Connection):
+    def __init__(self, http, request, handshake) -> None:
+        super().__init__(http.state)
+        self.transport = http.transport
+        self.client = http.client
+        self.server = http.server
+        self.scheme = http.scheme
+        self.reading_paused = http.reading_paused
+        self.handshake = handshake
+        self.framer = None
+        self.pending = bytearray(http.parser.trailing_data())
+        config = self.config
+        scope = build_websocket_scope(request, self.client, self.server, config.root_path, self.scheme,
+                                      self.state.lifespan_state, handshake.subprotocols)
+        self.cycle = WebSocketCycle(scope, request, self, config.ws_max_queue)
+        self.close_sent = False
+        self.pending_pong: bytes | None = None
+        self.close_deadline = 0.0
+        self.next_ping = 0.0
+        self.pong_deadline = 0.0
+
+    def start(self) -> None:
+        state = self.state
+        state.cycles.add(self.cycle)
+        task = self.loop.create_task(self.cycle.run(state.app))
+        state.tasks.add(task)
+        task.add_done_callback(state.tasks.discard)
+
+    # -- asyncio.Protocol ---------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.framer is None:
+            self.pending += data
+            if len(self.pending) > MAX_PENDING:
+                self._pause_reading()
+            return
+        self._process(self.framer.feed(data))
+
+    def _process(self, events: list) -> None:
+        cycle = self.cycle
+        for event in events:
+            kind = type(event)
+            if kind is str or kind is bytes:
+                cycle.push(event)
+                if len(cycle.queue) >= cycle.max_queue:
+                    self._pause_reading()  # backpressure: the app is behind; let TCP hold the rest
+            elif kind is Ping:
+                if self.close_sent:
+                    pass
+                elif self.write_paused:
+                    # The client is not reading: answer only the newest ping once it does (RFC 6455
+                    # 5.5.3 allows it), so a ping flood cannot grow our buffer.
+                    self.pending_pong = event.payload
+                else:
+                    self.write(self.framer.pong(event.payload))
+            elif kind is Pong:
+                self.pong_deadline = 0.0
+            elif kind is Close:
+                # Echo the close (RFC 6455 5.5.1), then close TCP: the server closes first (7.1.1).
+                if not self.close_sent:
+                    self.close_sent = True
+                    self.write(self.framer.close(event.code, event.reason))
+                cycle.closed_by(event.code, event.reason)
+                self._close()
+            else:  # WebSocketProtocolError: fail the connection with its code (RFC 6455 7.1.7)
+                logger.info("WebSocket from %s broke the protocol: %s", self._peer(), event)
+                if not self.close_sent:
+                    self.close_sent = True
+                    self.write(self.framer.close(event.close_code, event.reason[:123]))
+                cycle.closed_by(event.close_code, event.reason)
+                self._close()
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        self.state.connections.discard(self)
+        self.cycle.closed_by(1006, "")  # abnormal closure, unless a close frame came first
+        self._wake_drain_waiters()
+
+    def resume_writing(self) -> None:
+        if self.pending_pong is not None and not self.close_sent:
+            self.write(self.framer.pong(self.pending_pong))
+        self.pending_pong = None
+        super().resume_writing()
+
+    # -- called by the cycle ------------------------------------------------------------------------
+
+    def ws_accept(self, subprotocol, fields: bytes) -> None:
+        self.write(accept_response(self.handshake, subprotocol, fields))
+        config = self.config
+        self.framer = Framer(config.ws_max_size, self.handshake.deflate)
+        if config.ws_ping_interval:
+            self.next_ping = self.loop.time() + config.ws_ping_interval
+        if self.closing:
+            self.ws_close(1012, "server shutting down")
+        if self.pending:
+            early, self.pending = bytes(self.pending), bytearray()
+            self._process(self.framer.feed(early))
+        self._resume_reading()
+
+    def send_text(self, text: str) -> None:
+        self.write(self.framer.text(text))
+
+    def send_bytes(self, data) -> None:
+        self.write(self.framer.binary(data))
+
+    def ws_close(self, code: int, reason: str) -> None:
+        if not self.close_sent and not self.closed:
+            self.close_sent = True
+            self.write(self.framer.close(code, reason))
+            self.close_deadline = self.loop.time() + self._close_timeout()
+
+    def message_consumed(self, queued: int) -> None:
+        if self.reading_paused and self.framer is not None and queued < self.cycle.max_queue // 2 + 1:
+            self._resume_reading()
+
+    # The HTTP cycle's connection interface, for the denial response, 403 and 500.
+    def response_complete(self, cycle) -> None:
+        self._close()
+
+    def abort_response(self, cycle) -> None:
+        self._close()
+
+    def body_consumed(self, size: int) -> None:
+        pass
+
+    def app_finished(self, cycle) -> None:
+        self.state.cycles.discard(self.cycle)
+
+    # -- timeouts and shutdown ----------------------------------------------------------------------
+
+    def _close_timeout(self) -> float:
+        return self.config.ws_ping_timeout or 10.0
+
+    def check_timeouts(self, now: float) -> None:
+        if self.closed:
+            return
+        if self.close_deadline:
+            if now >= self.close_deadline:
+                # The client never answered our close: give up on the handshake (RFC 6455 7.1.1).
+                self.cycle.closed_by(1006, "")
+                self.transport.abort()
+                self.closed = True
+            return
+        if self.pong_deadline and now >= self.pong_deadline:
+            logger.info("WebSocket from %s did not answer a keepalive ping", self._peer())
+            self.ws_close(1011, "keepalive ping timeout")
+        elif self.next_ping and now >= self.next_ping:
+            self.write(self.framer.ping(os.urandom(4)))
+            if self.config.ws_ping_timeout and not self.pong_deadline:
+                self.pong_deadline = now + self.config.ws_ping_timeout
+            self.next_ping = now + self.config.ws_ping_interval
+
+    def shutdown(self) -> None:
+        """Graceful shutdown: 1012 (service restart); the app still gets its websocket.disconnect."""
+        self.closing = True
+        if self.framer is not None:
+            self.ws_close(1012, "server shutting down")
