@@ -415,10 +415,12 @@ cdef class HTTPParser:
             c = <unsigned char>line[i]
             if not VALUE_BYTE[c]:
                 raise HTTPProtocolError(E.invalid_value_byte(c))
-        name = PyBytes_FromStringAndSize(line, colon)
-        lowered = PyBytes_AS_STRING(name)  # a new object nobody else holds yet: safe to change
+        # Allocated empty, then filled: PyBytes_FromStringAndSize(data, 1) returns CPython's shared
+        # one-byte singleton, which must never be written to; with NULL it is always a fresh object.
+        name = PyBytes_FromStringAndSize(NULL, colon)
+        lowered = PyBytes_AS_STRING(name)
         for i in range(colon):
-            lowered[i] = LOWER[<unsigned char>lowered[i]]
+            lowered[i] = LOWER[<unsigned char>line[i]]
         value = PyBytes_FromStringAndSize(line + v_start, v_end - v_start)
         self._fields.append((name, value))
         if len(self._fields) > self.max_header_count:

@@ -1,0 +1,59 @@
+"""The ASGI app every server in the comparison serves, one route per workload.
+
+    /plaintext  13 bytes of text            /json    a small JSON object
+    /echo       the request body back (POST) /stream  a chunked response: 16 pieces of 4 KiB
+    /ws         a WebSocket echo (any other path is 404)
+"""
+
+import json
+
+PLAINTEXT = b"Hello, world!"
+STREAM_PIECE = b"x" * 4096
+TEXT_HEADERS = [(b"content-type", b"text/plain")]
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+async def app(scope, receive, send):
+    kind = scope["type"]
+    if kind == "http":
+        path = scope["path"]
+        if path == "/plaintext":
+            await send({"type": "http.response.start", "status": 200, "headers": TEXT_HEADERS})
+            await send({"type": "http.response.body", "body": PLAINTEXT})
+        elif path == "/json":
+            body = json.dumps({"message": "Hello, world!"}).encode()
+            await send({"type": "http.response.start", "status": 200, "headers": JSON_HEADERS})
+            await send({"type": "http.response.body", "body": body})
+        elif path == "/echo":
+            chunks = []
+            more = True
+            while more:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            await send({"type": "http.response.start", "status": 200, "headers": TEXT_HEADERS})
+            await send({"type": "http.response.body", "body": b"".join(chunks)})
+        elif path == "/stream":
+            await send({"type": "http.response.start", "status": 200, "headers": TEXT_HEADERS})
+            for _ in range(16):
+                await send({"type": "http.response.body", "body": STREAM_PIECE, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            await send({"type": "http.response.start", "status": 404, "headers": TEXT_HEADERS})
+            await send({"type": "http.response.body", "body": b"not found"})
+    elif kind == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await send({"type": "websocket.send", "bytes": message.get("bytes"), "text": message.get("text")})
+    elif kind == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return

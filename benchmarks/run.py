@@ -1,0 +1,309 @@
+"""Run the server comparison: asgicy against uvicorn, granian, hypercorn, daphne and a bare ceiling.
+
+    python benchmarks/run.py                       # everything, 3 alternating rounds (about 20 minutes)
+    python benchmarks/run.py --rounds 1 --duration 2 --servers asgicy,ceiling   # a quick look
+
+What it does, so that the numbers mean something on a 2-core machine:
+- installs what it needs itself: wrk (Debian), the compared servers (pinned, into benchmarks/.venv, never
+  into the environment asgicy runs in) and loadgen (compiled from loadgen.c);
+- pins every server to core 0 and every load generator to core 1, one server process at a time, each
+  serving the same app (benchmarks/apps.py) with its access log off;
+- warms each server up, then runs every workload; alternates the order of the servers round by round;
+- reports the median over rounds of each figure and the ratio of each server to asgicy in the same run;
+- writes it all, with the machine, the versions and the commit, to benchmarks/results/latest.json
+  (render the plots with benchmarks/plot.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VENV = HERE / ".venv"
+BUILD = HERE / ".build"
+COMPETITORS = ["uvicorn[standard]==0.54.0", "httptools", "uvloop", "websockets", "wsproto", "h11",
+               "hypercorn==0.18.0", "granian==2.8.7", "daphne==4.2.3"]
+SERVER_CORE, LOAD_CORE = "0", "1"
+
+
+def venv_bin(name: str) -> str:
+    return str(VENV / "bin" / name)
+
+
+def server_command(name: str, port: int) -> list:
+    p = str(port)
+    if name == "asgicy":
+        return [sys.executable, "-m", "asgicy", "apps:app", "--port", p, "--no-access-log", "--log-level",
+                "warning", "--lifespan", "off", "--ws-ping-interval", "0", "--no-ws-per-message-deflate"]
+    if name == "uvicorn":
+        return [venv_bin("python"), "-m", "uvicorn", "apps:app", "--port", p, "--loop", "uvloop", "--http",
+                "httptools", "--ws", "websockets", "--no-access-log", "--log-level", "warning", "--lifespan",
+                "off", "--ws-ping-interval", "0", "--ws-per-message-deflate", "false"]
+    if name == "uvicorn-h11":
+        return [venv_bin("python"), "-m", "uvicorn", "apps:app", "--port", p, "--loop", "uvloop", "--http", "h11",
+                "--ws", "wsproto", "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
+    if name == "hypercorn":
+        return [venv_bin("hypercorn"), "apps:app", "--bind", f"127.0.0.1:{p}", "--worker-class", "uvloop",
+                "--workers", "1", "--log-level", "warning"]
+    if name == "granian":
+        return [venv_bin("granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", p, "--workers", "1",
+                "--runtime-threads", "1", "--log-level", "warning", "apps:app"]
+    if name == "daphne":
+        return [venv_bin("daphne"), "-b", "127.0.0.1", "-p", p, "apps:app"]
+    if name == "ceiling":
+        return [sys.executable, str(HERE / "ceiling.py"), p]
+    raise ValueError(name)
+
+
+SERVERS = ["asgicy", "uvicorn", "uvicorn-h11", "granian", "hypercorn", "daphne", "ceiling"]
+# (name, kind, arguments); the ceiling only answers plain GETs, so it runs the workloads marked "get".
+WORKLOADS = [
+    ("plaintext", "wrk", {"path": "/plaintext", "connections": 64}),
+    ("json", "wrk", {"path": "/json", "connections": 64}),
+    ("pipelined", "wrk", {"path": "/plaintext", "connections": 64, "script": "pipeline.lua"}),
+    ("echo_64k", "wrk", {"path": "/echo", "connections": 16, "script": "post64k.lua"}),
+    ("stream", "wrk", {"path": "/stream", "connections": 64}),
+    ("new_connection", "wrk", {"path": "/plaintext", "connections": 16, "header": "Connection: close"}),
+    ("latency", "loadgen_http", {"path": "/plaintext", "connections": 32, "rate": 2000}),
+    ("ws_small", "loadgen_ws", {"path": "/ws", "connections": 32, "size": 16}),
+    ("ws_64k", "loadgen_ws", {"path": "/ws", "connections": 8, "size": 65536}),
+    ("idle_http", "idle", {"count": 1000, "websocket": False}),
+    ("idle_ws", "idle", {"count": 1000, "websocket": True}),
+]
+CEILING_WORKLOADS = {"plaintext", "pipelined", "latency", "idle_http"}
+
+
+# -- setting up -------------------------------------------------------------------------------------
+
+def ensure_tools(servers: list) -> None:
+    if shutil.which("wrk") is None:
+        print("installing wrk (Debian)", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    BUILD.mkdir(exist_ok=True)
+    loadgen = BUILD / "loadgen"
+    if not loadgen.exists() or loadgen.stat().st_mtime < (HERE / "loadgen.c").stat().st_mtime:
+        subprocess.run(["gcc", "-O2", "-o", str(loadgen), str(HERE / "loadgen.c")], check=True)
+    if any(s not in ("asgicy", "ceiling") for s in servers) and not (VENV / ".installed").exists():
+        print("installing the compared servers into benchmarks/.venv", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([venv_bin("python"), "-m", "pip", "install", "-q", *COMPETITORS], check=True)
+        (VENV / ".installed").write_text("\n".join(COMPETITORS))
+
+
+def versions(servers: list) -> dict:
+    out = {"python": platform.python_version()}
+    from asgicy import __version__
+    out["asgicy"] = __version__
+    if (VENV / "bin" / "python").exists():
+        listing = subprocess.run([venv_bin("python"), "-m", "pip", "list", "--format", "json"], capture_output=True,
+                                 text=True).stdout
+        for package in json.loads(listing or "[]"):
+            if package["name"].lower() in ("uvicorn", "granian", "hypercorn", "daphne", "httptools", "uvloop",
+                                           "websockets", "wsproto", "h11"):
+                out[package["name"].lower()] = package["version"]
+    out["wrk"] = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+    return out
+
+
+def machine() -> dict:
+    cpu = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+
+
+def commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True, cwd=HERE).stdout.strip()
+    return result.stdout.strip() + ("+dirty" if dirty else "")
+
+
+# -- running one server -----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Running:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, *server_command(name, self.port)], cwd=HERE,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    if s.recv(100).startswith(b"HTTP/1.1 200"):
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{name} did not start")
+
+    def rss_kib(self) -> int:
+        # The server process itself (taskset execs it, so the PID is the server's).
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def run_wrk(port: int, duration: float, path: str, connections: int, script: str | None = None,
+            header: str | None = None) -> dict:
+    cmd = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if script:
+        cmd += ["-s", str(HERE / script)]
+    if header:
+        cmd += ["-H", header]
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    result = {"requests_per_second": float(rps.group(1)) if rps else 0.0}
+    if errors:
+        result["non_2xx"] = int(errors.group(1))
+    if socket_errors:
+        result["socket_errors"] = socket_errors.group(1)
+    return result
+
+
+def run_loadgen(args: list) -> dict:
+    out = subprocess.run(["taskset", "-c", LOAD_CORE, str(BUILD / "loadgen"), *map(str, args)], capture_output=True,
+                         text=True, timeout=120)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip()[:200]}
+    return json.loads(out.stdout)
+
+
+async def _hold_idle(port: int, count: int, websocket: bool, measure) -> float:
+    """Opens ``count`` idle connections (each after one request, or a WebSocket handshake); returns KiB each."""
+    before = measure()
+    writers = []
+    request = (b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n") if websocket else \
+        b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        for _ in range(count):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            await reader.readuntil(b"\r\n\r\n")
+            writers.append(writer)
+        await asyncio.sleep(1.0)
+        after = measure()
+    finally:
+        for writer in writers:
+            writer.close()
+    return round((after - before) / count, 2)
+
+
+def run_workload(server: Running, name: str, kind: str, args: dict, duration: float) -> dict:
+    if kind == "wrk":
+        run_wrk(server.port, 1, args["path"], args["connections"], args.get("script"), args.get("header"))  # warm
+        return run_wrk(server.port, duration, args["path"], args["connections"], args.get("script"),
+                       args.get("header"))
+    if kind == "loadgen_http":
+        return run_loadgen(["http", "127.0.0.1", server.port, args["path"], args["connections"], args["rate"],
+                            duration])
+    if kind == "loadgen_ws":
+        return run_loadgen(["ws", "127.0.0.1", server.port, args["path"], args["connections"], args["size"],
+                            duration])
+    if kind == "idle":
+        try:
+            kib = asyncio.run(_hold_idle(server.port, args["count"], args["websocket"], server.rss_kib))
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            return {"error": str(exc)[:200]}
+        return {"kib_per_connection": kib}
+    raise ValueError(kind)
+
+
+# -- the comparison ---------------------------------------------------------------------------------
+
+HEADLINE = {"wrk": "requests_per_second", "loadgen_ws": "messages_per_second", "loadgen_http": "p99_us",
+            "idle": "kib_per_connection"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="asgicy against the other ASGI servers, on this machine.")
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--workloads", default=",".join(w[0] for w in WORKLOADS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
+    args = parser.parse_args()
+    servers = args.servers.split(",")
+    wanted = set(args.workloads.split(","))
+    workloads = [w for w in WORKLOADS if w[0] in wanted]
+    ensure_tools(servers)
+    raw: dict = {s: {w[0]: [] for w in workloads} for s in servers}
+    for round_no in range(args.rounds):
+        order = servers[round_no % len(servers):] + servers[:round_no % len(servers)]
+        for name in order:
+            print(f"round {round_no + 1}/{args.rounds}: {name}", flush=True)
+            server = Running(name)
+            try:
+                for workload, kind, wargs in workloads:
+                    if name == "ceiling" and workload not in CEILING_WORKLOADS:
+                        continue
+                    result = run_workload(server, workload, kind, wargs, args.duration)
+                    raw[name][workload].append(result)
+                    print(f"  {workload:<15} {result}", flush=True)
+            finally:
+                server.stop()
+    summary: dict = {}
+    for workload, kind, _ in workloads:
+        key = HEADLINE[kind]
+        row = {}
+        for name in servers:
+            values = [r[key] for r in raw[name][workload] if key in r]
+            if values:
+                row[name] = statistics.median(values)
+        base = row.get("asgicy")
+        summary[workload] = {"metric": key, "median": row,
+                             "ratio_to_asgicy": {n: round(v / base, 3) for n, v in row.items()} if base else {}}
+    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit(),
+              "machine": machine(), "versions": versions(servers),
+              "method": {"rounds": args.rounds, "duration_s": args.duration, "server_core": SERVER_CORE,
+                         "load_core": LOAD_CORE, "workloads": {w[0]: w[2] for w in workloads}},
+              "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]),
+              "summary": summary, "raw": raw}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"\nwrote {out}")
+    for workload, data in summary.items():
+        cells = "  ".join(f"{n}={v:,.0f}" if v >= 100 else f"{n}={v}" for n, v in data["median"].items())
+        print(f"{workload:<15} {data['metric']:<22} {cells}")
+
+
+if __name__ == "__main__":
+    main()
