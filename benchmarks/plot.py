@@ -1,0 +1,90 @@
+"""Render benchmark results: one bar chart per workload and the docs' benchmarks page.
+
+    python benchmarks/plot.py [benchmarks/results/latest.json]
+
+Writes docs/_static/benchmarks/<workload>.png and docs/benchmarks.md. Every number on that page is
+read from the results file, which records the command, the machine, the versions and the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = {
+    "plaintext": ("Plaintext, keep-alive", "requests/s"),
+    "json": ("JSON, keep-alive", "requests/s"),
+    "pipelined": ("Plaintext, pipelined (depth 16)", "requests/s"),
+    "echo_64k": ("64 KiB POST echo", "requests/s"),
+    "stream": ("Chunked streaming response (16 x 4 KiB)", "requests/s"),
+    "new_connection": ("New connection per request", "requests/s"),
+    "latency": ("p99 latency at 2,000 requests/s (lower is better)", "microseconds"),
+    "ws_small": ("WebSocket echo, 16-byte messages", "messages/s"),
+    "ws_64k": ("WebSocket echo, 64 KiB messages", "messages/s"),
+    "idle_http": ("Memory per idle keep-alive connection (lower is better)", "KiB"),
+    "idle_ws": ("Memory per idle WebSocket (lower is better)", "KiB"),
+}
+
+
+def chart(name: str, data: dict, out: Path) -> None:
+    title, unit = LABELS.get(name, (name, data["metric"]))
+    servers = list(data["median"])
+    values = [data["median"][s] for s in servers]
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    colors = ["#2a7ab0" if s == "asgicy" else ("#999999" if s == "ceiling" else "#c7c7c7") for s in servers]
+    bars = ax.barh(servers[::-1], values[::-1], color=colors[::-1])
+    for bar, value in zip(bars, values[::-1]):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {value:,.0f}" if value >= 10 else f" {value}",
+                va="center", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(unit, fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.set_xlim(0, max(values) * 1.18 if values else 1)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def main() -> None:
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "benchmarks" / "results" / "latest.json"
+    report = json.loads(source.read_text())
+    images = ROOT / "docs" / "_static" / "benchmarks"
+    images.mkdir(parents=True, exist_ok=True)
+    lines = ["# Benchmarks", "",
+             f"Measured {report['date']} at commit `{report['commit']}` with:", "",
+             f"    {report['command']}", "",
+             f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
+             f"{report['machine']['memory_gib']} GiB, Linux {report['machine']['kernel']}. "
+             f"Each server ran alone, pinned to core {report['method']['server_core']}; the load generator "
+             f"(wrk, or benchmarks/loadgen.c) was pinned to core {report['method']['load_core']}. "
+             f"{report['method']['rounds']} rounds of {report['method']['duration_s']} s per measurement, "
+             "the servers' order alternating round by round; each figure is the median over the rounds, "
+             "and each ratio is to asgicy in the same run.", "",
+             "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".", ""]
+    for name, data in report["summary"].items():
+        if not data["median"]:
+            continue
+        chart(name, data, images / f"{name}.png")
+        title, unit = LABELS.get(name, (name, data["metric"]))
+        lines += [f"## {title}", "", f"![{title}](_static/benchmarks/{name}.png)", "",
+                  f"| server | {unit} | ratio to asgicy |", "| --- | --- | --- |"]
+        for server, value in data["median"].items():
+            ratio = data["ratio_to_asgicy"].get(server)
+            shown = f"{value:,.0f}" if value >= 100 else f"{value}"
+            lines.append(f"| {server} | {shown} | {ratio if ratio is not None else ''} |")
+        lines.append("")
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
+    print(f"wrote docs/benchmarks.md and {len(report['summary'])} charts")
+
+
+if __name__ == "__main__":
+    main()
