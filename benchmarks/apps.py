@@ -10,7 +10,9 @@ import json
 PLAINTEXT = b"Hello, world!"
 STREAM_PIECE = b"x" * 4096
 TEXT_HEADERS = [(b"content-type", b"text/plain")]
-JSON_HEADERS = [(b"content-type", b"application/json")]
+# Every fixed response says its length, so no server has to choose its framing (and loadgen can count).
+PLAINTEXT_HEADERS = TEXT_HEADERS + [(b"content-length", b"13")]
+
 
 
 async def app(scope, receive, send):
@@ -18,11 +20,12 @@ async def app(scope, receive, send):
     if kind == "http":
         path = scope["path"]
         if path == "/plaintext":
-            await send({"type": "http.response.start", "status": 200, "headers": TEXT_HEADERS})
+            await send({"type": "http.response.start", "status": 200, "headers": PLAINTEXT_HEADERS})
             await send({"type": "http.response.body", "body": PLAINTEXT})
         elif path == "/json":
             body = json.dumps({"message": "Hello, world!"}).encode()
-            await send({"type": "http.response.start", "status": 200, "headers": JSON_HEADERS})
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": body})
         elif path == "/echo":
             chunks = []
@@ -31,8 +34,10 @@ async def app(scope, receive, send):
                 message = await receive()
                 chunks.append(message.get("body", b""))
                 more = message.get("more_body", False)
-            await send({"type": "http.response.start", "status": 200, "headers": TEXT_HEADERS})
-            await send({"type": "http.response.body", "body": b"".join(chunks)})
+            body = b"".join(chunks)
+            headers = TEXT_HEADERS + [(b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
         elif path == "/stream":
             await send({"type": "http.response.start", "status": 200, "headers": TEXT_HEADERS})
             for _ in range(16):

@@ -163,11 +163,21 @@ class Running:
         raise RuntimeError(f"{name} did not start")
 
     def rss_kib(self) -> int:
-        # The server process itself (taskset execs it, so the PID is the server's).
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
+        """Resident memory of the server and every process under it (granian and hypercorn serve from a
+        child process), in KiB."""
+        total = 0
+        pending = [self.proc.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            pending += [int(c) for c in children]
+        return total
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -180,7 +190,7 @@ class Running:
 
 def run_wrk(port: int, duration: float, path: str, connections: int, script: str | None = None,
             header: str | None = None) -> dict:
-    cmd = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
+    cmd = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency"]
     if script:
         cmd += ["-s", str(HERE / script)]
     if header:

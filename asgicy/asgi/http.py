@@ -249,9 +249,8 @@ class HTTPCycle:
                 length = int(value)
                 if content_length >= 0 and length != content_length:
                     raise ASGIEventError(kind, "two content-length headers that disagree", "RFC 9110 8.6")
-                if content_length >= 0:
-                    continue
                 content_length = length
+                continue  # written once, with the framing, by _head()
             elif lname == b"transfer-encoding":
                 continue  # framing is the server's (ASGI HTTP spec: ignore the app's Transfer-Encoding)
             elif lname == b"connection":

@@ -261,6 +261,19 @@ class TestResponse:
             r = await c.get(running.url)
         assert r.content == b"abc" and "exceeds the Content-Length" in errors[0]
 
+    async def test_app_content_length_is_written_once(self, serve):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"Content-Length", b"5"), (b"content-length", b"5")]})
+            await send({"type": "http.response.body", "body": b"hello"})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET + GET)
+            first, second = await wire.response(), await wire.response()
+            await wire.close()
+        assert first.header_names().count(b"content-length") == 1 and (first.body, second.body) == (b"hello",) * 2
+
     async def test_short_body_closes_the_connection(self, serve, error_log):
         async def app(scope, receive, send):
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]})
