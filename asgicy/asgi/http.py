@@ -108,12 +108,20 @@ class HTTPCycle:
 
     # -- fed by the server --------------------------------------------------------------------------
 
-    def feed_body(self, data: bytes) -> None:
+    def feed_body(self, data: bytes) -> int:
+        """Buffers a piece of body for receive(); returns how many bytes were kept (0: dropped)."""
         if self.state == COMPLETE or self.disconnected:
-            return  # nobody will read it: drop it rather than buffer it
+            return 0  # nobody will read it: drop it rather than buffer it
         self.body.append(data)
         self.body_size += len(data)
         self._wake()
+        return len(data)
+
+    def release_body(self) -> int:
+        """Drops the body nobody read (the response is done); returns how many bytes that freed."""
+        freed, self.body_size = self.body_size, 0
+        self.body.clear()
+        return freed
 
     def end_body(self) -> None:
         self.body_complete = True

@@ -99,8 +99,7 @@ class HTTPProtocol(Connection):
     def _process(self, events: list) -> None:
         for event in events:
             if type(event) is bytes:
-                self.parsing.feed_body(event)
-                self.buffered_body += len(event)
+                self.buffered_body += self.parsing.feed_body(event)
             elif type(event) is Request:
                 self._on_request(event)
             elif type(event) is EndOfMessage:
@@ -215,12 +214,17 @@ class HTTPProtocol(Connection):
 
     def body_consumed(self, size: int) -> None:
         self.buffered_body -= size
+        self._resume_if_drained()
+
+    def _resume_if_drained(self) -> None:
         if self.reading_paused and self.buffered_body <= BODY_HIGH_WATER // 4 and len(self.pipeline) < MAX_PIPELINED:
             self._resume_reading()
 
     def response_complete(self, cycle: HTTPCycle) -> None:
         if self.state.access_log:
             self.state.log_access(self, cycle)
+        # Body the app never read will not be read now: it must stop counting against flow control.
+        self.buffered_body -= cycle.release_body()
         if cycle is not self.current:
             return
         if cycle is self.parsing and not cycle.body_complete:
@@ -238,13 +242,11 @@ class HTTPProtocol(Connection):
                 return
         if self.pipeline:
             self._start(self.pipeline.popleft())
-            if self.reading_paused and self.buffered_body <= BODY_HIGH_WATER // 4 and len(self.pipeline) < MAX_PIPELINED:
-                self._resume_reading()
+            self._resume_if_drained()
         elif self.pending_error is not None:
             self._answer_pending_error()
         else:
-            if self.reading_paused:
-                self._resume_reading()
+            self._resume_if_drained()
             if not self.parser.in_head:
                 self.idle_deadline = self.loop.time() + self.config.timeout_keep_alive
 

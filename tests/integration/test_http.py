@@ -169,6 +169,32 @@ class TestRequestBody:
             await wire.close()
 
 
+    async def test_unread_body_does_not_stall_the_next_upload(self, serve):
+        async def app(scope, receive, send):
+            total = 0
+            if scope["path"] == "/read":
+                while True:
+                    message = await receive()
+                    total += len(message["body"])
+                    if not message["more_body"]:
+                        break
+            else:
+                await asyncio.sleep(0.3)  # let the whole body arrive, then answer without reading it
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": str(total).encode()})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            # The first app ignores a body that has fully arrived; the connection stays open.
+            await wire.send(b"POST /ignore HTTP/1.1\r\nHost: t\r\nContent-Length: 400000\r\n\r\n" + b"x" * 400000)
+            await asyncio.sleep(0.2)
+            assert (await wire.response()).body == b"0"
+            size = 2 * 1024 * 1024
+            await wire.send(b"POST /read HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size + b"y" * size)
+            assert (await wire.response(timeout=10)).body == str(size).encode()
+            await wire.close()
+
+
 class TestResponse:
     async def test_content_length_date_server(self, serve):
         async with serve(hello) as running:
