@@ -81,6 +81,7 @@ class HTTPProtocol(Connection):
         self.buffered_body = 0
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
+        self.discarding = False  # reading the rest of a body whose response is complete
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -92,7 +93,7 @@ class HTTPProtocol(Connection):
         self.head_deadline = self.loop.time() + self.config.timeout_header_read
 
     def data_received(self, data: bytes) -> None:
-        if self.idle_deadline:
+        if self.idle_deadline and not self.discarding:
             self.idle_deadline = 0.0
         self._process(self.parser.feed(data))
 
@@ -104,6 +105,7 @@ class HTTPProtocol(Connection):
                 self._on_request(event)
             elif type(event) is EndOfMessage:
                 self.parsing.end_body()
+                self.discarding = False
             else:
                 self._on_protocol_error(event)
                 return
@@ -132,6 +134,7 @@ class HTTPProtocol(Connection):
 
     def _on_request(self, request) -> None:
         self.head_deadline = 0.0
+        self.idle_deadline = 0.0
         if (request.upgrade is not None and self.config.ws != "none" and request.content_length == 0
                 and is_websocket_upgrade(request)):
             upgrade = WebSocketUpgrade(request)
@@ -228,9 +231,14 @@ class HTTPProtocol(Connection):
         if cycle is not self.current:
             return
         if cycle is self.parsing and not cycle.body_complete:
-            # The app answered before reading the whole body: what follows on the wire cannot be trusted
-            # as the next request, so the connection ends here.
-            cycle.keep_alive = False
+            if cycle.continue_pending:
+                # RFC 9110 10.1.1: refused before 100 Continue, the client may send the body or may not;
+                # what follows on the wire cannot be told apart from a next request, so the connection ends.
+                cycle.keep_alive = False
+            else:
+                # RFC 9112 9.3: the rest of the body is read and dropped (the parser knows where it ends),
+                # within the keep-alive timeout, so the connection can carry the next request.
+                self.discarding = True
         if not cycle.keep_alive or self.closing:
             self._close()
             return

@@ -195,6 +195,48 @@ class TestRequestBody:
             await wire.close()
 
 
+    async def test_answered_before_the_body_arrived_then_the_rest_is_dropped(self, serve):
+        # RFC 9112 9.3: the app answers at once; the body still on its way is read and dropped, and the
+        # request after it is served on the same connection.
+        seen = []
+
+        async def app(scope, receive, send):
+            seen.append(scope["path"])
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"POST /early HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 1000)
+            assert (await wire.response()).body == b"/early"
+            await wire.send(b"x" * 999000 + b"GET /next HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert (await wire.response()).body == b"/next"
+            await wire.close()
+        assert seen == ["/early", "/next"]
+
+    async def test_body_still_arriving_after_the_response_is_cut_off(self, serve):
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"early"})
+
+        async with serve(app, timeout_keep_alive=1) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n")
+            assert (await wire.response()).body == b"early"
+            started = asyncio.get_running_loop().time()
+            cut_off = False
+            while not cut_off and asyncio.get_running_loop().time() - started < 6:
+                # Trickling the body does not hold the connection open past the keep-alive timeout.
+                try:
+                    await wire.send(b"x" * 100)
+                except ConnectionError:
+                    cut_off = True
+                cut_off = cut_off or wire.reader.at_eof()
+                await asyncio.sleep(0.1)
+            assert cut_off and asyncio.get_running_loop().time() - started < 4
+            await wire.close()
+
+
 class TestResponse:
     async def test_content_length_date_server(self, serve):
         async with serve(hello) as running:
