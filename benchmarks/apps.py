@@ -2,16 +2,26 @@
 
     /plaintext  13 bytes of text            /json    a small JSON object
     /echo       the request body back (POST) /stream  a chunked response: 16 pieces of 4 KiB
+    /file       a 1 MiB file: through http.response.pathsend where the server offers it (asgicy, granian),
+                otherwise read and sent as one body event, as an app on uvicorn has to
     /ws         a WebSocket echo (any other path is 404)
 """
 
 import json
+import os
+from pathlib import Path
 
 PLAINTEXT = b"Hello, world!"
 STREAM_PIECE = b"x" * 4096
 TEXT_HEADERS = [(b"content-type", b"text/plain")]
 # Every fixed response says its length, so no server has to choose its framing (and loadgen can count).
 PLAINTEXT_HEADERS = TEXT_HEADERS + [(b"content-length", b"13")]
+FILE = Path(__file__).resolve().parent / ".build" / "file-1m.bin"
+FILE_SIZE = 1024 * 1024
+FILE_HEADERS = [(b"content-type", b"application/octet-stream"), (b"content-length", str(FILE_SIZE).encode())]
+if not FILE.exists() or FILE.stat().st_size != FILE_SIZE:
+    FILE.parent.mkdir(exist_ok=True)
+    FILE.write_bytes(os.urandom(FILE_SIZE))
 
 
 
@@ -38,6 +48,12 @@ async def app(scope, receive, send):
             headers = TEXT_HEADERS + [(b"content-length", str(len(body)).encode())]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": body})
+        elif path == "/file":
+            await send({"type": "http.response.start", "status": 200, "headers": FILE_HEADERS})
+            if "http.response.pathsend" in (scope.get("extensions") or {}):
+                await send({"type": "http.response.pathsend", "path": str(FILE)})
+            else:
+                await send({"type": "http.response.body", "body": FILE.read_bytes()})
         elif path == "/stream":
             await send({"type": "http.response.start", "status": 200, "headers": TEXT_HEADERS})
             for _ in range(16):

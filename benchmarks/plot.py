@@ -24,6 +24,7 @@ LABELS = {
     "pipelined": ("Plaintext, pipelined (depth 16)", "requests/s"),
     "echo_64k": ("64 KiB POST echo", "requests/s"),
     "stream": ("Chunked streaming response (16 x 4 KiB)", "requests/s"),
+    "file_1m": ("1 MiB file (pathsend where offered, else one body event)", "requests/s"),
     "new_connection": ("New connection per request", "requests/s"),
     "latency": ("p99 latency at 2,000 requests/s (lower is better)", "microseconds"),
     "ws_small": ("WebSocket echo, 16-byte messages", "messages/s"),

@@ -76,6 +76,7 @@ WORKLOADS = [
     ("pipelined", "wrk", {"path": "/plaintext", "connections": 64, "script": "pipeline.lua"}),
     ("echo_64k", "wrk", {"path": "/echo", "connections": 16, "script": "post64k.lua"}),
     ("stream", "wrk", {"path": "/stream", "connections": 64}),
+    ("file_1m", "wrk", {"path": "/file", "connections": 16}),
     ("new_connection", "wrk", {"path": "/plaintext", "connections": 16, "header": "Connection: close"}),
     ("latency", "loadgen_http", {"path": "/plaintext", "connections": 32, "rate": 2000}),
     ("ws_small", "loadgen_ws", {"path": "/ws", "connections": 32, "size": 16}),

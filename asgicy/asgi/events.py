@@ -74,6 +74,14 @@ def validate_bool(kind: str, message: dict, key: str, default: bool = False) -> 
     return value
 
 
+def validate_int(kind: str, message: dict, key: str) -> int | None:
+    """An optional non-negative int (offsets and counts)."""
+    value = message.get(key)
+    if value is not None and (type(value) is not int or value < 0):
+        raise ASGIEventError(kind, f"'{key}' must be a non-negative int, not {value!r}", WWW)
+    return value
+
+
 def validate_status(kind: str, message: dict) -> int:
     if "status" not in message:
         raise ASGIEventError(kind, "missing required key 'status'", WWW)

@@ -10,19 +10,39 @@ when a response or an app is done. So the same cycle can be driven by a fake con
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from http import HTTPStatus
 from urllib.parse import unquote
 
 from .errors import ASGIEventError, ClientDisconnected
-from .events import WWW, event_type, validate_bool, validate_bytes, validate_headers, validate_status
+from .events import (WWW, event_type, validate_bool, validate_bytes, validate_headers, validate_int,
+                     validate_status)
 
 logger = logging.getLogger("asgicy.error")
 
 # ASGI HTTP spec 2.4: send after disconnect raises (ClientDisconnected), so we may claim 2.4.
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 
-# Response states.
-NOT_STARTED, STARTED, STREAMING, COMPLETE = range(4)
+# Response states. TRAILERS: the last body was sent and trailer fields are awaited (the trailers extension).
+NOT_STARTED, STARTED, STREAMING, TRAILERS, COMPLETE = range(5)
+
+# The response extensions asgicy implements over HTTP/1.1 (asgiref specs/extensions.rst). Every http scope
+# advertises them; an app that sends one we could not honour on this connection (trailers without
+# `TE: trailers`, an early hint to an HTTP/1.0 client) has it dropped without error, as the spec allows.
+TRAILERS_EVENT = "http.response.trailers"
+EARLY_HINT_EVENT = "http.response.early_hint"
+PATHSEND_EVENT = "http.response.pathsend"
+ZEROCOPYSEND_EVENT = "http.response.zerocopysend"
+EXTENSIONS = "ASGI extensions spec"
+
+# What happens to trailers announced with http.response.start's 'trailers': True.
+NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS = range(3)
+
+# RFC 9110 6.5.1: fields that frame, route or control the message cannot be trailers; a recipient would
+# have needed them before the content.
+_NOT_TRAILERS = frozenset((b"content-length", b"transfer-encoding", b"trailer", b"te", b"connection", b"keep-alive",
+                           b"upgrade", b"host", b"content-type", b"content-encoding", b"content-range", b"set-cookie"))
 
 _STATUS_LINES = {
     (version, s.value): f"HTTP/{version} {s.value} {s.phrase}\r\n".encode("latin-1")
@@ -64,7 +84,24 @@ def build_scope(request, client, server, root_path: str, scheme: str, state) -> 
     }
     if state is not None:
         scope["state"] = state.copy()
+    scope["extensions"] = {TRAILERS_EVENT: {}, EARLY_HINT_EVENT: {}, PATHSEND_EVENT: {}, ZEROCOPYSEND_EVENT: {}}
     return scope
+
+
+def _regular_file_size(kind: str, fd: int, name: str) -> int:
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        # A pipe or device has no size to frame the response with, and reading one may never end.
+        raise ASGIEventError(kind, f"{name} is not a regular file", EXTENSIONS)
+    return info.st_size
+
+
+def _accepts_trailers(request) -> bool:
+    """RFC 9110 10.1.4: a client that can take trailer fields says so with `TE: trailers`."""
+    for name, value in request.headers:
+        if name == b"te" and b"trailers" in (part.strip().split(b";")[0] for part in value.lower().split(b",")):
+            return True
+    return False
 
 
 class HTTPCycle:
@@ -75,12 +112,14 @@ class HTTPCycle:
 
     START = "http.response.start"
     BODY = "http.response.body"
+    EXTENDED = True  # the response extensions apply (not to a WebSocket denial response)
 
     __slots__ = (
         "scope", "conn", "request", "http_version", "is_head", "keep_alive",
         "body", "body_size", "body_complete", "final_delivered", "disconnected", "waiter",
         "continue_pending", "state", "status", "head_fields", "content_length", "chunked",
-        "bytes_sent", "no_body", "response_size",
+        "bytes_sent", "no_body", "response_size", "trailers", "trailers_done", "trailer_fields", "path_sent",
+        "sends_body",
     )
 
     def __init__(self, scope: dict, request, conn) -> None:
@@ -105,6 +144,11 @@ class HTTPCycle:
         self.bytes_sent = 0
         self.no_body = False
         self.response_size = 0
+        self.trailers = NO_TRAILERS
+        self.trailers_done = False
+        self.trailer_fields: list = []
+        self.path_sent = False
+        self.sends_body = True
 
     # -- fed by the server --------------------------------------------------------------------------
 
@@ -180,63 +224,110 @@ class HTTPCycle:
     async def send(self, message: dict) -> None:
         kind = event_type(message)
         state = self.state
-        if state == NOT_STARTED:
-            if kind != self.START:
-                raise ASGIEventError(kind, f"expected {self.START!r} first, got {kind!r}", WWW)
+        if kind == self.BODY and state != NOT_STARTED:
+            body = validate_bytes(kind, message, "body")
+            more_body = validate_bool(kind, message, "more_body")
+            if state >= TRAILERS:
+                return self._after_body(kind)
+            # The hot path, inline: one body event, framed and written (see _open_piece/_close_piece).
+            data = self._open_piece(kind, len(body), more_body)
+            if self.sends_body:
+                if not self.chunked:
+                    data += body
+                elif body:
+                    data += b"%x\r\n%b\r\n" % (len(body), body)
+            self._close_piece(data, len(body), more_body)
+            if more_body and self.conn.write_paused:
+                await self._drain()
+        elif kind == self.START:
+            if state == COMPLETE:
+                return self._after_complete(kind)
+            if state != NOT_STARTED:
+                raise ASGIEventError(kind, f"unexpected {kind!r}: the response was already started; "
+                                     f"expected {self.BODY!r}", WWW)
             self._start(kind, message)
             if self.disconnected:
                 raise ClientDisconnected("the client disconnected")
-            return
-        if kind != self.BODY:
-            if state == COMPLETE and kind == self.START:
-                return self._after_complete()
+        elif self.EXTENDED and kind in _EXTENSION_SENDERS:
+            if state == NOT_STARTED and kind != EARLY_HINT_EVENT:
+                raise ASGIEventError(kind, f"expected {self.START!r} first, got {kind!r}", EXTENSIONS)
+            await _EXTENSION_SENDERS[kind](self, kind, message)
+        elif state == NOT_STARTED:
+            raise ASGIEventError(kind, f"expected {self.START!r} first, got {kind!r}", WWW)
+        else:
             raise ASGIEventError(kind, f"unexpected {kind!r} after {self.START!r}; expected {self.BODY!r}", WWW)
-        body = validate_bytes(kind, message, "body")
-        more_body = validate_bool(kind, message, "more_body")
-        if state == COMPLETE:
-            return self._after_complete()
-        if self.disconnected:
-            raise ClientDisconnected("the client disconnected")
-        sends_body = not (self.no_body or self.is_head)
-        if sends_body and 0 <= self.content_length < self.bytes_sent + len(body):
-            raise ASGIEventError(kind, f"body exceeds the Content-Length the response announced "
-                                 f"({self.content_length} bytes)", "RFC 9110 8.6")
-        conn = self.conn
-        if state == STARTED:
-            data = self._head(body, more_body)
-            self.state = STREAMING
-        else:
-            data = b""
-        if not sends_body:
-            pass
-        elif self.content_length >= 0:
-            data += body
-        elif self.chunked:
-            if body:
-                data += b"%x\r\n%b\r\n" % (len(body), body)
-            if not more_body:
-                data += b"0\r\n\r\n"
-        else:
-            data += body
-        self.bytes_sent += len(body)
-        if not more_body:
-            self.state = COMPLETE
-            if sends_body and self.bytes_sent < self.content_length:
-                logger.error("ASGI app finished a response with %d of the %d bytes its Content-Length announced;"
-                             " closing the connection", self.bytes_sent, self.content_length)
-                self.keep_alive = False
-        if data:
+
+    async def _send_file_piece(self, kind: str, fd: int, offset: int, length: int, more_body: bool) -> None:
+        """A body piece from a file: ``length`` bytes of ``fd`` from ``offset``, handed to the kernel's
+        sendfile, framed exactly like a body event."""
+        data = self._open_piece(kind, length, more_body)
+        if self.sends_body and length:
+            if self.chunked:
+                data += b"%x\r\n" % length
+            conn = self.conn
             self.response_size += len(data)
             conn.write(data)
-        if not more_body:
-            self._wake()
-            conn.response_complete(self)
-        elif conn.write_paused:
-            await conn.drain()
-            if self.disconnected:
-                raise ClientDisconnected("the client disconnected")
+            sent = await conn.sendfile(fd, offset, length)
+            self.response_size += sent
+            if sent < length:  # the file shrank under us: the promised bytes cannot all come
+                self.keep_alive = False
+                self.state = COMPLETE
+                conn.abort_response(self)
+                raise ASGIEventError(kind, f"the file ended after {sent} of the {length} bytes to send "
+                                     "(was it truncated while being sent?)", EXTENSIONS)
+            data = b"\r\n" if self.chunked else b""
+        self._close_piece(data, length, more_body)
+        if more_body and self.conn.write_paused:
+            await self._drain()
 
-    def _after_complete(self) -> None:
+    def _open_piece(self, kind: str, length: int, more_body: bool) -> bytes:
+        """Checks a body piece of ``length`` bytes; returns the response head if this piece is the first."""
+        if self.disconnected:
+            raise ClientDisconnected("the client disconnected")
+        if 0 <= self.content_length < self.bytes_sent + length and self.sends_body:
+            raise ASGIEventError(kind, f"body exceeds the Content-Length the response announced "
+                                 f"({self.content_length} bytes)", "RFC 9110 8.6")
+        if self.state == STARTED:
+            self.state = STREAMING
+            return self._head(length, more_body)
+        return b""
+
+    def _close_piece(self, data: bytes, length: int, more_body: bool) -> None:
+        """Writes ``data`` (what is left of the piece) and, after the last piece, ends the response."""
+        self.bytes_sent += length
+        if not more_body:
+            if self.trailers == SEND_TRAILERS:
+                self.state = TRAILERS  # the last chunk goes out with the trailer fields
+            else:
+                if self.chunked:
+                    data += b"0\r\n\r\n"
+                self.state = COMPLETE
+                if self.sends_body and self.bytes_sent < self.content_length:
+                    logger.error("ASGI app finished a response with %d of the %d bytes its Content-Length "
+                                 "announced; closing the connection", self.bytes_sent, self.content_length)
+                    self.keep_alive = False
+        if data:
+            self.response_size += len(data)
+            self.conn.write(data)
+        if self.state == COMPLETE:
+            self._wake()
+            self.conn.response_complete(self)
+
+    async def _drain(self) -> None:
+        await self.conn.drain()
+        if self.disconnected:
+            raise ClientDisconnected("the client disconnected")
+
+    def _after_body(self, kind: str) -> None:
+        if self.state == TRAILERS:
+            raise ASGIEventError(kind, f"the last body event was sent and the response announced trailers: "
+                                 f"only {TRAILERS_EVENT!r} may follow", EXTENSIONS)
+        return self._after_complete(kind)
+
+    def _after_complete(self, kind: str) -> None:
+        if self.path_sent:
+            raise ASGIEventError(kind, f"the response was sent whole by {PATHSEND_EVENT!r}; nothing may follow it",
+                                 EXTENSIONS)
         # ASGI: messages after the response is complete are ignored, unless the client is gone (2.4).
         if self.disconnected:
             raise ClientDisconnected("the client disconnected")
@@ -244,7 +335,7 @@ class HTTPCycle:
     def _start(self, kind: str, message: dict) -> None:
         status = validate_status(kind, message)
         headers = validate_headers(kind, message.get("headers"))
-        validate_bool(kind, message, "trailers")
+        wants_trailers = validate_bool(kind, message, "trailers")
         fields = []
         content_length = -1
         has_date = has_server = False
@@ -275,19 +366,31 @@ class HTTPCycle:
         self.content_length = content_length
         self.head_fields = self.conn.default_headers(has_date, has_server) + b"".join(fields)
         self.no_body = status in (204, 304)
+        self.sends_body = not (self.no_body or self.is_head)
+        if wants_trailers:
+            # Trailer fields ride on chunked framing (RFC 9112 7.1.2), so only an HTTP/1.1 response with a
+            # body can carry them, and only to a client that said `TE: trailers` (RFC 9110 6.5.1).
+            sendable = (self.http_version == "1.1" and not self.is_head and not self.no_body
+                        and _accepts_trailers(self.request))
+            self.trailers = SEND_TRAILERS if sendable else DROP_TRAILERS
         self.state = STARTED
 
-    def _head(self, body: bytes, more_body: bool) -> bytes:
+    def _head(self, length: int, more_body: bool) -> bytes:
         """The response head, written with the first body event (so an error can still replace it)."""
         framing = b""
         if self.no_body:
             if self.status == 204:
                 self.content_length = -1  # RFC 9110 8.6: no Content-Length in a 204
+        elif self.trailers == SEND_TRAILERS:
+            # RFC 9112 6.2: no Content-Length beside Transfer-Encoding; the app's length is not sent.
+            self.content_length = -1
+            self.chunked = True
+            framing = b"transfer-encoding: chunked\r\n"
         elif self.content_length >= 0:
             framing = b"content-length: %d\r\n" % self.content_length
         elif not more_body:
-            self.content_length = len(body)
-            framing = b"content-length: %d\r\n" % self.content_length
+            self.content_length = length
+            framing = b"content-length: %d\r\n" % length
         elif self.http_version == "1.1":
             self.chunked = not self.is_head
             framing = b"transfer-encoding: chunked\r\n"
@@ -302,6 +405,108 @@ class HTTPCycle:
         else:
             connection = b""
         return status_line(self.http_version, self.status) + self.head_fields + framing + connection + b"\r\n"
+
+    # -- response extensions (asgiref specs/extensions.rst) -------------------------------------------
+
+    async def _send_trailers(self, kind: str, message: dict) -> None:
+        headers = validate_headers(kind, message.get("headers"))
+        more_trailers = validate_bool(kind, message, "more_trailers")
+        for name, _ in headers:
+            if name.lower() in _NOT_TRAILERS:
+                raise ASGIEventError(kind, f"{name!r} cannot be sent as a trailer field: the client needs it "
+                                     "before the content", "RFC 9110 6.5.1")
+        if self.trailers == NO_TRAILERS:
+            raise ASGIEventError(kind, f"trailers need 'trailers': True in {self.START!r}", EXTENSIONS)
+        if self.state < TRAILERS:
+            raise ASGIEventError(kind, "trailers come after the last body event (more_body False)", EXTENSIONS)
+        if self.trailers_done:
+            return self._after_complete(kind)
+        self.trailers_done = not more_trailers
+        if self.trailers == DROP_TRAILERS:
+            return  # the client cannot take trailers here: dropped without error (ASGI extensions spec)
+        if self.disconnected:
+            raise ClientDisconnected("the client disconnected")
+        self.trailer_fields.extend(b"%b: %b\r\n" % pair for pair in headers)
+        if more_trailers:
+            return
+        data = b"0\r\n" + b"".join(self.trailer_fields) + b"\r\n"
+        self.state = COMPLETE
+        self.response_size += len(data)
+        self.conn.write(data)
+        self._wake()
+        self.conn.response_complete(self)
+
+    async def _send_early_hint(self, kind: str, message: dict) -> None:
+        links = message.get("links")
+        if isinstance(links, (bytes, str, dict)) or not hasattr(links, "__iter__"):
+            raise ASGIEventError(kind, f"'links' must be an iterable of bytes, not {type(links).__name__}",
+                                 EXTENSIONS)
+        fields = validate_headers(kind, [(b"link", link) for link in links], "links")
+        if self.state == COMPLETE:
+            return self._after_complete(kind)
+        if self.state >= STREAMING:
+            raise ASGIEventError(kind, "an early hint must come before the response head, which was sent with "
+                                 "the first body event", "RFC 8297 2")
+        if self.disconnected:
+            raise ClientDisconnected("the client disconnected")
+        if self.http_version != "1.1" or not fields:
+            return  # RFC 9110 15.2: no 1xx responses to an HTTP/1.0 client
+        data = b"HTTP/1.1 103 Early Hints\r\n" + b"".join(b"link: %b\r\n" % value for _, value in fields) + b"\r\n"
+        self.response_size += len(data)
+        self.conn.write(data)
+
+    async def _send_path(self, kind: str, message: dict) -> None:
+        path = message.get("path")
+        if not isinstance(path, (str, os.PathLike)):
+            raise ASGIEventError(kind, f"'path' must be a str, not {type(path).__name__}", EXTENSIONS)
+        path = os.fspath(path)
+        if self.state == COMPLETE:
+            return self._after_complete(kind)
+        if self.state != STARTED:
+            raise ASGIEventError(kind, f"{PATHSEND_EVENT!r} sends the whole body: it cannot follow body events",
+                                 EXTENSIONS)
+        if not os.path.isabs(path):
+            raise ASGIEventError(kind, f"'path' must be absolute, got {path!r}", EXTENSIONS)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError as exc:
+            # Raised before a byte of the response is written: the app may still answer otherwise.
+            raise type(exc)(exc.errno, f"{PATHSEND_EVENT} cannot open the file: {exc.strerror}", path) from None
+        try:
+            size = _regular_file_size(kind, fd, path)
+            if self.content_length >= 0 and self.content_length != size:
+                raise ASGIEventError(kind, f"the response announced content-length {self.content_length} but "
+                                     f"{path!r} has {size} bytes", "RFC 9110 8.6")
+            self.path_sent = True
+            await self._send_file_piece(kind, fd, 0, size, False)
+        finally:
+            os.close(fd)
+
+    async def _send_zerocopy(self, kind: str, message: dict) -> None:
+        file = message.get("file")
+        if type(file) is int:
+            fd = file
+        elif hasattr(file, "fileno"):
+            fd = file.fileno()
+        else:
+            raise ASGIEventError(kind, f"'file' must be an open file or a file descriptor, not {type(file).__name__}",
+                                 EXTENSIONS)
+        offset = validate_int(kind, message, "offset")
+        count = validate_int(kind, message, "count")
+        more_body = validate_bool(kind, message, "more_body")
+        if self.state >= TRAILERS:
+            return self._after_body(kind)
+        size = _regular_file_size(kind, fd, f"file descriptor {fd}")
+        position = os.lseek(fd, 0, os.SEEK_CUR) if offset is None else offset
+        available = max(0, size - position)
+        if count is None:
+            count = available
+        elif count > available:
+            raise ASGIEventError(kind, f"'count' {count} goes past the end of the file ({available} bytes from "
+                                 f"offset {position})", EXTENSIONS)
+        await self._send_file_piece(kind, fd, position, count, more_body)
+        if offset is None:  # like a read, a send from the current position moves it on
+            os.lseek(fd, position + count, os.SEEK_SET)
 
     # -- running the app ----------------------------------------------------------------------------
 
@@ -333,7 +538,7 @@ class HTTPCycle:
         """The app failed: a 500 if nothing was written yet, otherwise cut the connection (ASGI spec)."""
         if self.disconnected or self.state == COMPLETE:
             return
-        if self.state in (NOT_STARTED, STARTED):
+        if self.state <= STARTED:
             self.respond_plain(500, b"Internal Server Error")
         else:
             self.keep_alive = False
@@ -348,7 +553,8 @@ class HTTPCycle:
         self.content_length = len(body)
         self.no_body = False
         self.chunked = False
-        data = self._head(body, False)
+        self.trailers = NO_TRAILERS
+        data = self._head(len(body), False)
         if not self.is_head:
             data += body
         self.state = COMPLETE
@@ -362,3 +568,12 @@ class DenialResponse(HTTPCycle):
 
     START = "websocket.http.response.start"
     BODY = "websocket.http.response.body"
+    EXTENDED = False
+
+
+_EXTENSION_SENDERS = {
+    TRAILERS_EVENT: HTTPCycle._send_trailers,
+    EARLY_HINT_EVENT: HTTPCycle._send_early_hint,
+    PATHSEND_EVENT: HTTPCycle._send_path,
+    ZEROCOPYSEND_EVENT: HTTPCycle._send_zerocopy,
+}

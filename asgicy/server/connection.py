@@ -4,6 +4,12 @@ the Date/Server header lines, and closing. ``HTTPProtocol`` and ``WebSocketProto
 from __future__ import annotations
 
 import asyncio
+import os
+
+from ..asgi.errors import ClientDisconnected
+
+# Bytes read per step when a file cannot go through sendfile (TLS, or a transport without a socket).
+FILE_COPY_CHUNK = 256 * 1024
 
 
 class Connection(asyncio.Protocol):
@@ -51,6 +57,79 @@ class Connection(asyncio.Protocol):
             self.drain_waiters.append(waiter)
             await waiter
 
+    async def sendfile(self, fd: int, offset: int, count: int) -> int:
+        """Sends ``count`` bytes of file ``fd`` from ``offset`` after what was written before; returns how
+        many went out (fewer only if the file ended early). Raises ClientDisconnected if the client left.
+
+        The kernel's sendfile(2) copies the file to the socket without passing it through Python. asyncio's
+        ``loop.sendfile`` does that for its own transports but uvloop does not implement it, so this does it
+        for both: flush the transport's buffer, then call ``os.sendfile`` on the socket, and when the socket
+        is full wait for it to become writable through a duplicate descriptor (a separate registration, so
+        the transport's own one is left alone).
+        """
+        transport = self.transport
+        sock = None if self.closed else transport.get_extra_info("socket")
+        if sock is None or transport.get_extra_info("sslcontext") is not None:
+            return await self._copy_file(fd, offset, count)
+        await self._flush()
+        out = sock.fileno()
+        sent = 0
+        while sent < count:
+            if self.closed:
+                raise ClientDisconnected("the client disconnected")
+            try:
+                n = os.sendfile(out, fd, offset + sent, min(count - sent, 1 << 30))
+            except BlockingIOError:
+                await self._writable(out)
+                continue
+            except OSError as exc:  # EPIPE, ECONNRESET: the client is gone
+                self._close()
+                raise ClientDisconnected(f"the client disconnected ({exc.strerror})") from None
+            if n == 0:
+                break  # the end of the file came first
+            sent += n
+        return sent
+
+    async def _copy_file(self, fd: int, offset: int, count: int) -> int:
+        """sendfile's fallback: read and write a chunk at a time, with backpressure (never the whole file)."""
+        sent = 0
+        while sent < count:
+            if self.closed:
+                raise ClientDisconnected("the client disconnected")
+            chunk = os.pread(fd, min(count - sent, FILE_COPY_CHUNK), offset + sent)
+            if not chunk:
+                break
+            self.transport.write(chunk)
+            sent += len(chunk)
+            await self.drain()
+        return sent
+
+    async def _flush(self) -> None:
+        """Waits until the transport has handed everything it buffered to the kernel."""
+        transport = self.transport
+        if transport.get_write_buffer_size():
+            # With both limits at 0 the transport pauses us now and resumes us exactly when it is empty.
+            low, high = transport.get_write_buffer_limits()
+            transport.set_write_buffer_limits(0, 0)
+            try:
+                await self.drain()
+            finally:
+                if not self.closed:
+                    transport.set_write_buffer_limits(high, low)
+
+    async def _writable(self, out: int) -> None:
+        waiter = self.loop.create_future()
+        self.drain_waiters.append(waiter)  # connection_lost wakes it too
+        duplicate = os.dup(out)
+        try:
+            self.loop.add_writer(duplicate, _set_done, waiter)
+            try:
+                await waiter
+            finally:
+                self.loop.remove_writer(duplicate)
+        finally:
+            os.close(duplicate)
+
     def default_headers(self, has_date: bool, has_server: bool) -> bytes:
         state = self.state
         if has_date:
@@ -76,3 +155,8 @@ class Connection(asyncio.Protocol):
 
     def _peer(self) -> str:
         return f"{self.client[0]}:{self.client[1]}" if self.client else "unix socket"
+
+
+def _set_done(waiter) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

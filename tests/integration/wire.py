@@ -14,6 +14,7 @@ class Response:
     headers: list = field(default_factory=list)
     body: bytes = b""
     chunked: bool = False
+    trailers: list = field(default_factory=list)
 
     def header(self, name: bytes):
         values = [v for k, v in self.headers if k.lower() == name]
@@ -59,8 +60,9 @@ class Wire:
             while True:
                 size = int((await self.reader.readuntil(b"\r\n"))[:-2].split(b";")[0], 16)
                 if size == 0:
-                    while (await self.reader.readuntil(b"\r\n")) != b"\r\n":
-                        pass
+                    while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+                        name, _, value = line[:-2].partition(b":")
+                        response.trailers.append((name, value.strip()))
                     break
                 body += await self.reader.readexactly(size)
                 assert await self.reader.readexactly(2) == b"\r\n"
