@@ -176,6 +176,10 @@ cdef class HTTPParser:
         return data
 
     @property
+    def state(self):
+        return <int>self._state
+
+    @property
     def paused(self):
         return self._state == PAUSED
 

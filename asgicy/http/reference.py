@@ -29,6 +29,25 @@ IMPLEMENTATION = "python"
 
 # Parser states. The Cython parser uses the same numbers.
 REQUEST_LINE, HEADERS, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILERS, PAUSED, CLOSED, ERROR = range(10)
+STATE_NAMES = ("REQUEST_LINE", "HEADERS", "BODY", "CHUNK_SIZE", "CHUNK_DATA", "CHUNK_DATA_END", "TRAILERS", "PAUSED",
+               "CLOSED", "ERROR")
+
+# The request state machine as data: the docs draw it, and tests/sansio/test_state_machine.py checks that
+# the parsers move along exactly these edges. Any state but CLOSED can also go to ERROR, which is final.
+# A message ends in HEADERS (no body), BODY or TRAILERS; what follows depends on the request
+# (RFC 9112 9.3: keep-alive or close; RFC 9110 7.8: an upgrade pauses the parser for the new protocol).
+TRANSITIONS = (
+    (REQUEST_LINE, HEADERS, "request line"),
+    (HEADERS, BODY, "Content-Length > 0"),
+    (HEADERS, CHUNK_SIZE, "chunked"),
+    (CHUNK_SIZE, CHUNK_DATA, "size > 0"),
+    (CHUNK_DATA, CHUNK_DATA_END, "data read"),
+    (CHUNK_DATA_END, CHUNK_SIZE, "CRLF"),
+    (CHUNK_SIZE, TRAILERS, "size 0"),
+    *((end, after, label) for end in (HEADERS, BODY, TRAILERS)
+      for after, label in ((REQUEST_LINE, "keep-alive"), (CLOSED, "close"), (PAUSED, "upgrade"))),
+    (PAUSED, REQUEST_LINE, "resume()"),
+)
 
 # tchar (RFC 9110 section 5.6.2): the bytes allowed in methods, header names and transfer codings.
 TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -135,6 +154,11 @@ class HTTPParser:
         data = bytes(self._buf)
         self._buf.clear()
         return data
+
+    @property
+    def state(self) -> int:
+        """Where the parser is in the request state machine (an index into STATE_NAMES; see TRANSITIONS)."""
+        return self._state
 
     @property
     def paused(self) -> bool:
