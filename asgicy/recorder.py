@@ -11,6 +11,8 @@ from __future__ import annotations
 
 
 class EventRecorder:
+    """Middleware that records every event of every call in ``conversations`` and changes nothing."""
+
     def __init__(self, app) -> None:
         self.app = app
         self.conversations: list = []
@@ -33,3 +35,15 @@ class EventRecorder:
             log.append(("send", event))
 
         await self.app(scope, recording_receive, recording_send)
+
+    def show(self, index: int = -1, scope_keys: tuple | None = ("type", "method", "path", "headers")) -> None:
+        """Prints one conversation (the last by default), one event per line; the scope only with
+        ``scope_keys`` (all of it with None)."""
+        for entry in self.conversations[index]:
+            kind, event = entry[0], entry[1]
+            if kind == "scope" and scope_keys is not None:
+                event = {key: event[key] for key in scope_keys if key in event}
+            line = f"{kind:<8} {event!r}"
+            if len(entry) > 2:
+                line += f"\n         -> {entry[2]}"
+            print(line)

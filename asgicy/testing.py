@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
+import time
 
 from .config import Config
 from .server.server import Server
 
 
 class Running:
+    """A server started by ``serving`` or ``serve_in_thread``: ``host``, ``port``, ``url`` (the
+    base ``http://`` URL) and ``server``, the :class:`asgicy.Server` itself."""
+
     def __init__(self, server: Server) -> None:
         self.server = server
         host, port = server.bound[0][:2]
@@ -27,6 +32,7 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def serving(app, **options):
+    """Runs ``app`` on a real server (127.0.0.1, a free port) inside the running loop; yields a ``Running``."""
     options.setdefault("host", "127.0.0.1")
     options.setdefault("port", 0)
     server = Server(Config.from_kwargs(app=app, **options))
@@ -45,6 +51,7 @@ async def serving(app, **options):
 
 @contextlib.contextmanager
 def serve_in_thread(app, **options):
+    """Runs ``app`` on a real server on its own loop in a background thread; yields a ``Running``."""
     ready = threading.Event()
     stop: list = []
     holder: dict = {}
@@ -75,3 +82,30 @@ def serve_in_thread(app, **options):
     finally:
         stop[0]()
         thread.join(30)
+
+
+def send_raw(running: Running, *pieces: bytes, pause: float = 0.0, quiet: float = 0.5,
+             timeout: float = 10.0) -> bytes:
+    """Sends ``pieces`` over a new TCP connection (``pause`` seconds apart) and returns every byte the
+    server sent back, until it closed the connection or sent nothing for ``quiet`` seconds.
+
+    For showing exact bytes on the wire (a notebook, a test); it never parses what it reads."""
+    received = bytearray()
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((running.host, running.port), timeout=timeout) as sock:
+        for index, piece in enumerate(pieces):
+            if index and pause:
+                time.sleep(pause)
+            sock.sendall(piece)
+        sock.settimeout(quiet)
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += chunk
+    return bytes(received)

@@ -1,5 +1,7 @@
 """Errors an ASGI application meets when it misuses ``send``, and the spec 2.4 disconnect error.
 
+::
+
     Exception
     ├── ASGIEventError (also TypeError)      the app sent an invalid event; names the event, the problem
     │                                        and the spec rule. The send is refused and changes nothing.

@@ -117,6 +117,9 @@ def _split_list(value: bytes) -> list:
 
 
 class HTTPParser:
+    """A strict RFC 9112 request parser: ``feed(data)`` returns ``Request``, body ``bytes``, ``EndOfMessage``
+    and at most one final ``HTTPProtocolError``; the limits answer 414, 431 and 413."""
+
     def __init__(self, max_request_line_size: int = 8192, max_header_size: int = 65536,
                  max_header_count: int = 100, max_body_size: int | None = None) -> None:
         self.max_request_line_size = max_request_line_size

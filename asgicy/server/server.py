@@ -110,6 +110,7 @@ class Server:
         logger.info("Finished server process [%d]", os.getpid())
 
     def request_exit(self, *_args) -> None:
+        """Starts a graceful shutdown (as SIGINT/SIGTERM do); a second call stops waiting for requests."""
         if self.should_exit:
             self.force_exit = True  # a second Ctrl+C: stop waiting for requests in progress
         self.should_exit = True

@@ -29,6 +29,8 @@ class WebSocketProtocolError(Exception):
 
 
 class Ping:
+    """A ping frame from the peer; the server answers it with a pong of the same ``payload``."""
+
     __slots__ = ("payload",)
 
     def __init__(self, payload: bytes) -> None:
@@ -39,6 +41,8 @@ class Ping:
 
 
 class Pong:
+    """A pong frame from the peer (an answer to our keepalive ping, or unsolicited)."""
+
     __slots__ = ("payload",)
 
     def __init__(self, payload: bytes) -> None:

@@ -39,6 +39,11 @@ def _unmask(data: bytes, mask: bytes, offset: int) -> bytes:
 
 
 class Framer:
+    """Parses client frames into messages and makes server frames (RFC 6455, RFC 7692 with ``deflate``).
+
+    ``feed(data)`` returns whole messages (``str`` or ``bytes``), ``Ping``, ``Pong``, ``Close`` and at most one
+    final ``WebSocketProtocolError``; messages over ``max_size`` bytes are refused with close code 1009."""
+
     def __init__(self, max_size: int | None = 16 * 1024 * 1024, deflate=None) -> None:
         self.max_size = -1 if max_size is None else max_size
         self.deflate = deflate
