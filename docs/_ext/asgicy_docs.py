@@ -60,13 +60,20 @@ def options_page() -> str:
     return "\n".join(lines)
 
 
-# Where each state sits in the drawing (x, y); the edges come from the code.
-LAYOUT = {"REQUEST_LINE": (0, 2), "HEADERS": (2.6, 2), "BODY": (5.4, 3.3), "CHUNK_SIZE": (5.4, 0.7),
-          "CHUNK_DATA": (8.2, 1.5), "CHUNK_DATA_END": (8.2, -0.2), "TRAILERS": (5.4, -1.2),
-          "PAUSED": (2.6, 4.6), "CLOSED": (8.2, 4.6)}
+# Where each state sits in the drawing (x, y), and how far some edges bend; the edges come from the code.
+# Edges that leave several states for the same target with the same label (a message ending in
+# HEADERS, BODY or TRAILERS) are drawn through one junction, so the diagram stays readable.
+LAYOUT = {"REQUEST_LINE": (0, 2), "HEADERS": (2.9, 2), "BODY": (5.2, 3.4), "CHUNK_SIZE": (4.8, 0.6),
+          "CHUNK_DATA": (3.6, -1.0), "CHUNK_DATA_END": (6.0, -1.0), "TRAILERS": (7.8, 0.3),
+          "end of message": (9.3, 2), "CLOSED": (11.4, 3.3), "PAUSED": (11.4, 0.7)}
+BENDS = {("end of message", "REQUEST_LINE"): 0.42, ("PAUSED", "REQUEST_LINE"): -0.55,
+         ("CHUNK_DATA_END", "CHUNK_SIZE"): 0.3, ("CHUNK_DATA", "CHUNK_DATA_END"): 0.3,
+         ("CHUNK_SIZE", "CHUNK_DATA"): 0.3}
 
 
 def draw_state_machine(out: Path) -> None:
+    from collections import defaultdict
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -77,26 +84,40 @@ def draw_state_machine(out: Path) -> None:
 
     from asgicy.http.reference import STATE_NAMES, TRANSITIONS
 
-    fig, ax = plt.subplots(figsize=(10, 6.2))
-    ax.set_xlim(-1.2, 9.6)
-    ax.set_ylim(-2, 5.4)
+    sources = defaultdict(set)
+    for source, target, label in TRANSITIONS:
+        sources[(STATE_NAMES[target], label)].add(STATE_NAMES[source])
+    edges = set()
+    for (target, label), froms in sources.items():
+        if len(froms) > 1:
+            edges |= {(name, "end of message", "") for name in froms}
+            edges.add(("end of message", target, label))
+        else:
+            edges.add((next(iter(froms)), target, label))
+
+    fig, ax = plt.subplots(figsize=(11, 6))
+    ax.set_xlim(-1, 12.4)
+    ax.set_ylim(-3.4, 5.2)
     ax.axis("off")
     for name, (x, y) in LAYOUT.items():
-        ax.text(x, y, name, ha="center", va="center", fontsize=9, family="monospace",
-                bbox={"boxstyle": "round,pad=0.45", "facecolor": "#eef3fb", "edgecolor": "#34598f"}, zorder=3)
-    for source, target, label in TRANSITIONS:
-        a, b = LAYOUT[STATE_NAMES[source]], LAYOUT[STATE_NAMES[target]]
-        bend = 0.25 if (target, source) in {(s, t) for s, t, _ in TRANSITIONS} or b[0] < a[0] else 0.08
-        arrow = FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>", mutation_scale=12,
-                                shrinkA=26, shrinkB=26, color="#555555", lw=0.9, zorder=1)
-        ax.add_patch(arrow)
-        # The label sits at the middle of the curve, pushed sideways like the arc.
-        mx, my = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
-        dx, dy = b[0] - a[0], b[1] - a[1]
-        ax.text(mx + bend * dy * 0.5, my - bend * dx * 0.5, label, fontsize=7, ha="center", va="center",
-                color="#333333", bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"},
-                zorder=2)
-    ax.text(-1.1, -1.9, "Any state but CLOSED goes to ERROR on a protocol error (answered with its 4xx/5xx, "
+        junction = name == "end of message"
+        ax.text(x, y, name, ha="center", va="center", fontsize=8 if junction else 9,
+                family="sans-serif" if junction else "monospace", style="italic" if junction else "normal",
+                bbox={"boxstyle": "round,pad=0.45", "facecolor": "white" if junction else "#eef3fb",
+                      "edgecolor": "#999999" if junction else "#34598f", "linestyle": "--" if junction else "-"},
+                zorder=3)
+    for source, target, label in sorted(edges):
+        a, b = LAYOUT[source], LAYOUT[target]
+        bend = BENDS.get((source, target), 0.06)
+        ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>",
+                                     mutation_scale=12, shrinkA=24, shrinkB=24, color="#555555", lw=0.9,
+                                     zorder=1))
+        if label:  # at the middle of the curve (matplotlib's arc3 bends towards (dy, -dx))
+            dx, dy = b[0] - a[0], b[1] - a[1]
+            mx, my = (a[0] + b[0]) / 2 + bend * dy / 2, (a[1] + b[1]) / 2 - bend * dx / 2
+            ax.text(mx, my, label, fontsize=8, ha="center", va="center", color="#222222", zorder=2,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+    ax.text(-0.9, -3.3, "Any state but CLOSED goes to ERROR on a protocol error (answered with its 4xx/5xx status, "
             "then the connection closes).", fontsize=8, color="#7a2020")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
