@@ -39,8 +39,7 @@ class Connection(asyncio.Protocol):
     def _wake_drain_waiters(self) -> None:
         waiters, self.drain_waiters = self.drain_waiters, []
         for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+            _set_done(waiter)
 
     # -- for the ASGI cycles ------------------------------------------------------------------------
 

@@ -47,6 +47,15 @@ def recorder():
     return errors, attempt
 
 
+def assert_refused(errors: list, *fragments: str) -> None:
+    """Each send raised an ASGIEventError, in order, whose message contains the matching fragment."""
+    messages = [str(e) for e in errors]
+    assert len(messages) == len(fragments), messages
+    assert all(isinstance(e, ASGIEventError) for e in errors), errors
+    for message, fragment in zip(messages, fragments):
+        assert fragment in message, (fragment, message)
+
+
 class TestAdvertised:
     async def test_scope_lists_every_extension(self, serve):
         seen = {}
@@ -141,14 +150,10 @@ class TestTrailers:
             announced = await wire.response()
             await wire.close()
         assert unannounced.body == b"x" and announced.trailers == [(b"x-ok", b"1")]
-        messages = [str(e) for e in errors]
-        assert all(isinstance(e, ASGIEventError) for e in errors) and len(messages) == 6
-        assert "need 'trailers': True" in messages[0]
-        assert "after the last body event" in messages[1]
-        assert "only 'http.response.trailers' may follow" in messages[2]
-        assert "b'content-length' cannot be sent as a trailer field" in messages[3]
-        assert "control byte 0x0d" in messages[4]
-        assert "'more_trailers' must be a bool" in messages[5]
+        assert_refused(errors, "need 'trailers': True", "after the last body event",
+                       "only 'http.response.trailers' may follow",
+                       "b'content-length' cannot be sent as a trailer field", "control byte 0x0d",
+                       "'more_trailers' must be a bool")
 
     async def test_app_that_never_sends_its_trailers_gets_the_connection_closed(self, serve, error_log):
         async def app(scope, receive, send):
@@ -202,12 +207,8 @@ class TestEarlyHints:
         async with serve(app) as running:
             data = await raw_exchange(running, get("/", b"Connection: close"))
         assert data.startswith(b"HTTP/1.1 200 OK") and b"103" not in data and b"set-cookie" not in data
-        messages = [str(e) for e in errors]
-        assert len(messages) == 4 and all(isinstance(e, ASGIEventError) for e in errors)
-        assert "'links' must be an iterable of bytes, not bytes" in messages[0]
-        assert "links[0] value must be bytes" in messages[1]
-        assert "control byte 0x0d" in messages[2]
-        assert "must come before the response head" in messages[3]
+        assert_refused(errors, "'links' must be an iterable of bytes, not bytes", "links[0] value must be bytes",
+                       "control byte 0x0d", "must come before the response head")
 
 
 @pytest.fixture
@@ -403,13 +404,11 @@ class TestZerocopysend:
             wire, response = await exchange(running, get())
             await wire.close()
         assert response.body == data[:3]
-        messages = [str(e) for e in errors]
-        assert len(messages) == 5 and all(isinstance(e, ASGIEventError) for e in errors)
-        assert "expected 'http.response.start' first" in messages[0]
-        assert "'file' must be an open file or a file descriptor, not str" in messages[1]
-        assert "'offset' must be a non-negative int, not -1" in messages[2]
-        assert "'count' 2000 goes past the end of the file (1000 bytes from offset 299000)" in messages[3]
-        assert "is not a regular file" in messages[4]
+        assert_refused(errors, "expected 'http.response.start' first",
+                       "'file' must be an open file or a file descriptor, not str",
+                       "'offset' must be a non-negative int, not -1",
+                       "'count' 2000 goes past the end of the file (1000 bytes from offset 299000)",
+                       "is not a regular file")
 
 
 class TestDenialResponseHasNoExtensions:
