@@ -25,10 +25,10 @@ def site(tmp_path_factory):
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "-n", "--keep-going", "-q", "-E", "-b", "html", str(ROOT / "docs"),
          str(out)], capture_output=True, text=True, timeout=600, cwd=ROOT)
-    # The kernel's own start-up chatter goes to stderr too; only Sphinx's warnings and errors matter.
-    problems = [line for line in result.stderr.splitlines()
-                if ("WARNING" in line or "ERROR" in line or "Error" in line) and "IPKernelApp" not in line]
-    assert result.returncode == 0 and not problems, result.stderr[-5000:]
+    # -W turns every Sphinx warning into a failing exit status, and a failing notebook cell stops the build,
+    # so the status says it all. (stderr also carries the notebook kernels' own chatter, including
+    # jupyter_client's harmless ZMQ errors at kernel shutdown; it is shown, not judged.)
+    assert result.returncode == 0, result.stderr[-5000:]
     return out
 
 
