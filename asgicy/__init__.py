@@ -12,16 +12,20 @@ from .server.server import Server
 
 
 def run(app, **options) -> int:
-    """Serve ``app`` (an ASGI app, or a 'module:attribute' string) until told to stop; returns the exit code."""
-    from .importer import import_from_string
-    from .server.logs import configure_logging
-    from .server.server import run_server
+    """Serve ``app`` (an ASGI or WSGI app, or a 'module:attribute' string) until told to stop; returns the
+    exit code. ``options`` are those of the command line; as there, ``ASGICY_*`` environment variables and a
+    config file fill in what is not given. ``workers`` and ``reload`` need the app as a string."""
+    from .cli import serve
+    from .config import resolve
+    from .importer import AppImportError, import_from_string
 
-    config = Config.from_kwargs(app=app, **options)
-    if isinstance(config.app, str):
-        config.app = import_from_string(config.app, config.app_dir, config.factory)
-    configure_logging(config.log_level, config.access_log)
-    return run_server(config)
+    config = resolve({"app": app, **options})
+    if isinstance(config.app, str) and config.workers == 1 and not config.reload:
+        try:
+            config.app = import_from_string(config.app, config.app_dir, config.factory)
+        except AppImportError as exc:
+            raise ConfigError(str(exc)) from None
+    return serve(config)
 
 
 __all__ = ["__version__", "run", "Config", "ConfigError", "Server"]

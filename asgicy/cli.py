@@ -10,32 +10,45 @@ import argparse
 import dataclasses
 import logging
 import sys
-import typing
 
 from ._version import __version__
-from .config import Config, ConfigError, flag_of
+from .config import Config, ConfigError, flag_of, kind_of, parse_text, resolve
 from .importer import AppImportError, import_from_string
 
 GROUP_TITLES = {"app": "application", "socket": "socket", "server": "server", "limits": "limits",
-                "timeouts": "timeouts", "websocket": "WebSocket", "logging": "logging", "http": "HTTP"}
+                "timeouts": "timeouts", "websocket": "WebSocket", "logging": "logging", "http": "HTTP",
+                "processes": "processes", "proxy": "proxies", "tls": "TLS", "config": "configuration"}
 
 
 def _value_type(f: dataclasses.Field):
-    hints = typing.get_type_hints(Config)
-    hint = str(hints[f.name])
-    if "float" in hint:
-        return float
-    if "int" in hint:
-        return int
-    return str
+    """argparse's converter for an option: the same text rules as the environment ('none' for none)."""
+    def convert(text: str):
+        try:
+            value = parse_text(f, text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f.name + " ")) from None
+        return value[0] if isinstance(value, list) and len(value) == 1 else value
+    convert.__name__ = kind_of(f)[0].__name__  # argparse names the type in its error messages
+    return convert
+
+
+def _shown_default(f: dataclasses.Field) -> str:
+    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None or value == []:
+        return "none"
+    return str(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Defaults are left out of the namespace (SUPPRESS) so that only the flags given on the command line
+    # override the config file and the environment; the help shows the declared defaults.
     parser = argparse.ArgumentParser(
-        prog="asgicy", description="Serve an ASGI application over HTTP/1.1.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("app", nargs="?", default=None,
-                        help=dataclasses.fields(Config)[0].metadata["help"])
+        prog="asgicy", description="Serve an ASGI (or WSGI) application over HTTP/1.1.",
+        epilog="Every option can also be set as ASGICY_<OPTION> in the environment or in a TOML config "
+               "file; the command line wins over both.", argument_default=argparse.SUPPRESS)
+    parser.add_argument("app", nargs="?", help=dataclasses.fields(Config)[0].metadata["help"])
     parser.add_argument("--version", action="store_true", help="Print the version and the parser in use.")
     groups = {}
     for f in Config.options():
@@ -43,12 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
         if group_name not in groups:
             groups[group_name] = parser.add_argument_group(GROUP_TITLES.get(group_name, group_name))
         group = groups[group_name]
-        default = f.default
-        kwargs = {"dest": f.name, "help": f.metadata["help"], "default": default}
-        if isinstance(default, bool):
+        base = kind_of(f)[0]
+        text = f"{f.metadata['help']} (default: {_shown_default(f)})"
+        kwargs = {"dest": f.name, "help": text.replace("%", "%%")}
+        if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
             kwargs["type"] = _value_type(f)
+            if base is list:
+                kwargs["action"] = "append"
             if f.metadata.get("choices"):
                 kwargs["choices"] = f.metadata["choices"]
             if f.metadata.get("metavar"):
@@ -69,23 +85,40 @@ def fail(message: str) -> int:
 
 def main(argv: list | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
-    if args.pop("version"):
+    if args.pop("version", False):
         print(version_text())
         return 0
+    try:
+        config = resolve(args)
+    except ConfigError as exc:
+        return fail(str(exc))
+    return serve(config)
+
+
+def serve(config: Config) -> int:
+    """Runs what ``config`` asks for: one server in this process, or a supervisor of worker processes."""
     from .server.logs import configure_logging
     from .server.server import run_server
-    configure_logging(args["log_level"], args["access_log"])
-    target = args.pop("app")
+
+    configure_logging(config.log_level, config.access_log)
+    if config.app is None:
+        logging.getLogger("asgicy.error").info("No app given: serving the built-in demo app")
+        config.app = DEMO_APP
+    if config.workers > 1 or config.reload:
+        if not isinstance(config.app, str):
+            return fail("workers and reload need the app as an import string ('module:attribute'), since each "
+                        "worker process imports it anew")
+        from .server.supervisor import Supervisor
+        return Supervisor(config).run()
     try:
-        if target is None:
-            from .demo import demo_app as app
-            logging.getLogger("asgicy.error").info("No app given: serving the built-in demo app")
-        else:
-            app = import_from_string(target, args["app_dir"], args["factory"])
-        config = Config(app=app, **args)
-    except (AppImportError, ConfigError) as exc:
+        if isinstance(config.app, str):
+            config.app = import_from_string(config.app, config.app_dir, config.factory)
+    except AppImportError as exc:
         return fail(str(exc))
     return run_server(config)
+
+
+DEMO_APP = "asgicy.demo:demo_app"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,25 +1,41 @@
-"""Every server option, declared once.
+"""Every server option, declared once, and the places a value can come from.
 
 ``Config`` is a dataclass; each field's metadata carries its command-line flag, help text and choices.
-The command line (``asgicy.cli``), the Python API (``asgicy.run(app, **options)``) and the options
-reference in the docs are all generated from these declarations, so they cannot disagree. Names follow
-uvicorn's where the meaning is the same.
+The command line (``asgicy.cli``), the Python API (``asgicy.run(app, **options)``), the environment
+(``ASGICY_<NAME>``), the TOML config file and the options reference in the docs are all generated from
+these declarations, so they cannot disagree. Names follow uvicorn's where the meaning is the same.
+
+Where a value comes from, weakest first: the default, the config file (``--config FILE``, or
+``[tool.asgicy]`` in ./pyproject.toml), the environment (after ``--env-file`` is loaded into it), then the
+command line or the keywords given to ``asgicy.run``. ``resolve()`` merges them; every value from a text
+source is converted by ``parse_text()`` and every value at all is checked by ``Config.__post_init__``, so
+a bad value gives one error that names its source.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import os
+import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+ENV_PREFIX = "ASGICY_"
+# Environment variables that are not options (the parser choice is read before any option exists).
+ENV_NOT_OPTIONS = frozenset({"ASGICY_PURE_PYTHON"})
+# Names other servers and platforms already use for the same thing (uvicorn and gunicorn read these).
+ENV_ALIASES = {"WEB_CONCURRENCY": "workers", "FORWARDED_ALLOW_IPS": "forwarded_allow_ips"}
 
 
 class ConfigError(ValueError):
-    """An option has a value the server cannot use; the message says which and why."""
+    """An option has a value the server cannot use; the message says which, where from, and why."""
 
 
 def option(default: Any, help: str, *, flag: str | None = None, choices: tuple | None = None,
-           metavar: str | None = None, group: str = "server") -> Any:
-    meta = {"help": help, "flag": flag, "choices": choices, "metavar": metavar, "group": group}
+           metavar: str | None = None, group: str = "server", cli: bool = True) -> Any:
+    meta = {"help": help, "flag": flag, "choices": choices, "metavar": metavar, "group": group, "cli": cli}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -39,8 +55,12 @@ class Config:
     backlog: int = option(2048, "How many connections may wait to be accepted.", group="socket")
     loop: str = option("auto", "Event loop: uvloop when installed (auto), or the named one.",
                        choices=("auto", "asyncio", "uvloop"))
-    interface: str = option("auto", "How to call the app: detected (auto), ASGI 3 single callable, or "
-                            "ASGI 2 double callable.", choices=("auto", "asgi3", "asgi2"), group="app")
+    interface: str = option("auto", "How to call the app: ASGI 3 single callable, ASGI 2 double callable, or "
+                            "WSGI in a thread pool. auto: WSGI for a plain function or method taking exactly "
+                            "(environ, start_response), otherwise as asgiref tells ASGI 3 from ASGI 2.",
+                            choices=("auto", "asgi3", "asgi2", "wsgi"), group="app")
+    wsgi_threads: int = option(10, "Threads that run a WSGI app's requests (one request per thread at a time).",
+                               group="app")
     lifespan: str = option("auto", "Run the ASGI lifespan protocol: on (a failure stops the server), off, or "
                            "auto (on, unless the app does not support it).", choices=("auto", "on", "off"),
                            group="app")
@@ -50,6 +70,50 @@ class Config:
                           metavar="DIR", group="app")
     root_path: str = option("", "The ASGI root_path: the prefix the app is mounted under behind a proxy.",
                             metavar="PATH", group="app")
+    workers: int = option(1, "Worker processes, each with its own event loop and lifespan, sharing the socket; "
+                          "a supervisor restarts any that dies or hangs (also WEB_CONCURRENCY).",
+                          group="processes")
+    limit_max_requests: int | None = option(None, "A worker serves this many requests, then finishes them and "
+                                            "is replaced (with --workers; alone, the server exits).",
+                                            group="processes")
+    limit_max_requests_jitter: int = option(0, "Add a random 0..N to each worker's --limit-max-requests, so "
+                                            "workers are not all replaced at once.", group="processes")
+    timeout_worker_healthcheck: float = option(30.0, "A worker whose event loop has not ticked for this many "
+                                               "seconds is killed and replaced.", metavar="SECONDS",
+                                               group="processes")
+    reload: bool = option(False, "Restart the server when a watched file changes (development; needs "
+                          "watchfiles).", group="processes")
+    reload_dirs: list = option([], "Watch this directory (repeatable; default: the current directory).",
+                               flag="--reload-dir", metavar="DIR", group="processes")
+    reload_includes: list = option([], "Also watch files matching this glob (repeatable; *.py always is).",
+                                   flag="--reload-include", metavar="GLOB", group="processes")
+    reload_excludes: list = option([], "Ignore files matching this glob (repeatable; added to .*, *.py[cod], "
+                                   "*.sw?, *~ and __pycache__).", flag="--reload-exclude", metavar="GLOB",
+                                   group="processes")
+    reload_delay: float = option(0.25, "Wait this long after a change for more before restarting.",
+                                 metavar="SECONDS", group="processes")
+    proxy_headers: bool = option(True, "Take the client address and scheme from Forwarded (RFC 7239) or "
+                                 "X-Forwarded-For/-Proto, when the peer is in --forwarded-allow-ips.",
+                                 group="proxy")
+    forwarded_allow_ips: str = option("127.0.0.1,::1", "Comma-separated addresses and networks (CIDR) whose "
+                                      "proxy headers and PROXY protocol are trusted; 'unix' for unix-socket "
+                                      "peers, '*' for every peer (also FORWARDED_ALLOW_IPS).", metavar="IPS",
+                                      group="proxy")
+    proxy_protocol: bool = option(False, "Every connection starts with a PROXY protocol header (v1 or v2, as "
+                                  "HAProxy and cloud load balancers send) from a trusted peer; the client and "
+                                  "server addresses come from it.", group="proxy")
+    ssl_keyfile: str | None = option(None, "TLS private key file (PEM).", metavar="PATH", group="tls")
+    ssl_certfile: str | None = option(None, "TLS certificate chain file (PEM); serving TLS turns on with it.",
+                                      metavar="PATH", group="tls")
+    ssl_keyfile_password: str | None = option(None, "Password of an encrypted --ssl-keyfile.", metavar="TEXT",
+                                              group="tls")
+    ssl_ca_certs: str | None = option(None, "CA certificates (PEM) to verify client certificates with.",
+                                      metavar="PATH", group="tls")
+    ssl_cert_reqs: int = option(0, "Client certificates: 0 not asked for, 1 optional, 2 required (the ssl "
+                                "module's CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED).", choices=(0, 1, 2),
+                                group="tls")
+    ssl_ciphers: str | None = option(None, "OpenSSL cipher list for TLS 1.2 and older (default: Python's).",
+                                     metavar="CIPHERS", group="tls")
     limit_concurrency: int | None = option(None, "Answer 503 when this many requests are already running.",
                                            group="limits")
     limit_request_line: int = option(8192, "Longest request line, CRLF included (414 beyond).", group="limits")
@@ -69,6 +133,12 @@ class Config:
     log_level: str = option("info", "Log level.", choices=("critical", "error", "warning", "info", "debug",
                                                            "trace"), group="logging")
     access_log: bool = option(True, "Log one line per response.", group="logging")
+    access_log_format: str | None = option(None, "The access log line, in gunicorn's atoms: %(h)s client, "
+                                           "%(r)s request line, %(m)s method, %(U)s path, %(q)s query, %(H)s "
+                                           "protocol, %(s)s status, %(B)s / %(b)s bytes, %(D)s µs, %(M)s ms, "
+                                           "%(L)s s, %(t)s time, %(p)s pid, %({name}i)s a request header, "
+                                           "%({name}o)s a response header (default: uvicorn's line).",
+                                           metavar="FORMAT", group="logging")
     ws: str = option("auto", "WebSocket support: auto (on) or none (upgrade requests reach the app as plain "
                      "HTTP).", choices=("auto", "none"), group="websocket")
     ws_max_size: int = option(16 * 1024 * 1024, "Largest WebSocket message in bytes, after decompression "
@@ -85,27 +155,59 @@ class Config:
     server_header: bool = option(True, "Add 'server: asgicy' to responses that have no Server header.",
                                  group="http")
     date_header: bool = option(True, "Add a Date header to responses that have none.", group="http")
+    config_file: str | None = option(None, "Read options from this TOML file: top-level keys, or the "
+                                     "[tool.asgicy] table of a pyproject.toml. Without it, ./pyproject.toml's "
+                                     "[tool.asgicy] is read when present.", flag="--config", metavar="PATH",
+                                     group="config")
+    env_file: str | None = option(None, "Load environment variables from this .env file (for the app, and "
+                                  "ASGICY_* options); variables already set win (needs python-dotenv).",
+                                  metavar="PATH", group="config")
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
+        for f in Config.options():
+            check_type(f, getattr(self, f.name))
             choices = f.metadata.get("choices")
             value = getattr(self, f.name)
             if choices and value not in choices:
-                raise ConfigError(f"{f.name} must be one of {', '.join(choices)}; got {value!r}")
+                raise ConfigError(f"{f.name} must be one of {', '.join(map(str, choices))}; got {value!r}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535; got {self.port}")
         positive = ("backlog", "limit_request_line", "limit_request_headers", "limit_request_header_size",
-                    "timeout_keep_alive", "timeout_header_read", "ws_max_size", "ws_max_queue")
+                    "timeout_keep_alive", "timeout_header_read", "ws_max_size", "ws_max_queue", "workers",
+                    "wsgi_threads", "timeout_worker_healthcheck")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be greater than 0; got {getattr(self, name)}")
         for name in ("limit_concurrency", "limit_request_body", "timeout_graceful_shutdown", "ws_ping_interval",
-                     "ws_ping_timeout"):
+                     "ws_ping_timeout", "limit_max_requests_jitter", "reload_delay"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ConfigError(f"{name} must not be negative; got {value}")
+        if self.limit_max_requests is not None and self.limit_max_requests < 1:
+            raise ConfigError(f"limit_max_requests must be at least 1; got {self.limit_max_requests}")
         if self.uds is not None and self.fd is not None:
             raise ConfigError("uds and fd cannot both be given")
+        if self.reload and self.workers > 1:
+            raise ConfigError("reload and workers > 1 cannot be combined: reload runs one worker")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ConfigError("ssl_keyfile needs ssl_certfile")
+        for name in ("ssl_keyfile_password", "ssl_ca_certs", "ssl_ciphers"):
+            if getattr(self, name) and not self.ssl_certfile:
+                raise ConfigError(f"{name} needs ssl_certfile (TLS is off without a certificate)")
+        if self.ssl_cert_reqs and not self.ssl_certfile:
+            raise ConfigError("ssl_cert_reqs needs ssl_certfile (TLS is off without a certificate)")
+        if self.ssl_cert_reqs and not self.ssl_ca_certs:
+            raise ConfigError("ssl_cert_reqs needs ssl_ca_certs to verify client certificates with")
+        # Parse what has a grammar now, so a mistake is a start-up error and not a failure per request.
+        from .proxy import TrustedPeers
+        TrustedPeers.parse(self.forwarded_allow_ips)
+        if self.access_log_format is not None:
+            from .server.logs import AccessFormat
+            AccessFormat(self.access_log_format)
+
+    @property
+    def is_ssl(self) -> bool:
+        return bool(self.ssl_certfile)
 
     @classmethod
     def options(cls) -> list:
@@ -117,10 +219,181 @@ class Config:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(kwargs) - known)
         if unknown:
-            raise ConfigError(f"unknown option{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+            raise ConfigError(f"unknown option{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}"
+                              + _did_you_mean(unknown[0], known))
         return cls(**kwargs)
 
 
 def flag_of(f: dataclasses.Field) -> str:
     return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
 
+
+# -- types ------------------------------------------------------------------------------------------------
+
+def kind_of(f: dataclasses.Field) -> tuple:
+    """(base type, may be None) of an option: base is bool, int, float, str or list (of str)."""
+    hint = typing.get_type_hints(Config)[f.name]
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    base = next((a for a in args if a is not type(None)), hint) if args else hint
+    return typing.get_origin(base) or base, optional
+
+
+_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "text", list: "a list of text"}
+
+
+def check_type(f: dataclasses.Field, value: Any) -> None:
+    base, optional = kind_of(f)
+    if value is None and optional:
+        return
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf"),
+        str: lambda v: isinstance(v, str),
+        list: lambda v: isinstance(v, (list, tuple)) and all(isinstance(item, str) for item in v),
+    }[base](value)
+    if not ok:
+        raise ConfigError(f"{f.name} must be {_TYPE_WORDS[base]}{' (or none)' if optional else ''}; got {value!r}")
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def parse_text(f: dataclasses.Field, text: str) -> Any:
+    """An option's value from text (an environment variable, a .env file): 'none' or '' for none, true/false
+    (1/0, yes/no, on/off) for booleans, commas between list items."""
+    base, optional = kind_of(f)
+    stripped = text.strip()
+    if optional and stripped.lower() in ("", "none"):
+        return None
+    try:
+        if base is bool:
+            if stripped.lower() in _TRUE:
+                return True
+            if stripped.lower() in _FALSE:
+                return False
+            raise ValueError
+        if base is int:
+            return int(stripped)
+        if base is float:
+            return float(stripped)
+        if base is list:
+            return [item.strip() for item in stripped.split(",") if item.strip()]
+    except ValueError:
+        raise ConfigError(f"{f.name} must be {_TYPE_WORDS[base]}; got {text!r}") from None
+    return text
+
+
+def _closest(name: str, known) -> str | None:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return close[0] if close else None
+
+
+def _did_you_mean(name: str, known) -> str:
+    close = _closest(name, known)
+    return f" (did you mean {close}?)" if close else ""
+
+
+# -- sources ----------------------------------------------------------------------------------------------
+
+def _fields() -> dict:
+    return {f.name: f for f in Config.options()}
+
+
+def read_config_file(path: str | os.PathLike) -> dict:
+    """The options in a TOML file: its top-level keys, or ``[tool.asgicy]`` of a pyproject.toml. Keys may be
+    written with '-' or '_'; values keep their TOML types (a list for a list option)."""
+    import tomllib
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("asgicy", {})
+    fields = _fields()
+    options = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if name == "app":
+            options["app"] = value
+            continue
+        if name not in fields or name == "config_file":
+            raise ConfigError(f"{path.name}: unknown option {key!r}" + _did_you_mean(name, fields))
+        if isinstance(value, str) and kind_of(fields[name])[0] is not str:
+            value = parse_text(fields[name], value)  # "none", or a number written as a string
+        try:
+            check_type(fields[name], value)
+        except ConfigError as exc:
+            raise ConfigError(f"{path.name}: {exc}") from None
+        options[name] = list(value) if isinstance(value, tuple) else value
+    return options
+
+
+def environment_options(environ) -> dict:
+    """Options from ``ASGICY_<NAME>`` variables (and WEB_CONCURRENCY, FORWARDED_ALLOW_IPS); an unknown
+    ``ASGICY_`` variable is an error, since it is almost always a misspelt option."""
+    fields = _fields()
+    options = {}
+    for alias, name in ENV_ALIASES.items():
+        if environ.get(alias, "") != "":
+            options[name] = _from_env(fields[name], alias, environ[alias])
+    for key, text in environ.items():
+        if not key.startswith(ENV_PREFIX) or key in ENV_NOT_OPTIONS:
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        if name not in fields:
+            close = _closest(name, fields)
+            raise ConfigError(f"unknown environment variable {key}"
+                              + (f" (did you mean {ENV_PREFIX}{close.upper()}?)" if close else ""))
+        options[name] = _from_env(fields[name], key, text)
+    return options
+
+
+def _from_env(f: dataclasses.Field, key: str, text: str) -> Any:
+    try:
+        return parse_text(f, text)
+    except ConfigError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def load_env_file(path: str, environ=None) -> None:
+    """Puts the variables of a .env file into ``os.environ``, where both the app and the ``ASGICY_*`` options
+    see them; a variable already set is left alone (the real environment wins, as in docker and uvicorn)."""
+    try:
+        from dotenv import dotenv_values
+    except ImportError:
+        raise ConfigError("env_file needs python-dotenv (pip install 'asgicy[standard]')") from None
+    if not os.path.isfile(path):
+        raise ConfigError(f"env file {path!r} does not exist")
+    environ = os.environ if environ is None else environ
+    for key, value in dotenv_values(path).items():
+        if value is not None:
+            environ.setdefault(key, value)
+
+
+def resolve(explicit: dict, environ=None, cwd: str | os.PathLike = ".") -> Config:
+    """The Config from every source: defaults < config file < environment (with the env file) < ``explicit``
+    (the command line's flags or ``asgicy.run``'s keywords). Raises ConfigError naming the bad source."""
+    environ = os.environ if environ is None else environ
+    config_file = explicit.get("config_file") or environ.get(ENV_PREFIX + "CONFIG_FILE") or None
+    from_file: dict = {}
+    if config_file:
+        from_file = read_config_file(config_file)
+    else:
+        pyproject = Path(cwd) / "pyproject.toml"
+        if pyproject.is_file():
+            from_file = read_config_file(pyproject)
+    env_file = explicit.get("env_file") or environ.get(ENV_PREFIX + "ENV_FILE") or from_file.get("env_file")
+    if env_file:
+        load_env_file(env_file, environ)
+    merged = {**from_file, **environment_options(environ), **explicit}
+    if config_file:
+        merged["config_file"] = str(config_file)
+    return Config.from_kwargs(**merged)

@@ -1,4 +1,5 @@
-"""Telling ASGI 3 (single callable) apps from ASGI 2 (double callable) ones, as asgiref does."""
+"""Telling ASGI 3 (single callable) apps from ASGI 2 (double callable) ones, as asgiref does, and WSGI
+apps from both."""
 
 from __future__ import annotations
 
@@ -21,6 +22,26 @@ def is_asgi2(app) -> bool:
     return True
 
 
+def is_wsgi(app) -> bool:
+    """True for what can only be a WSGI app: not a class, not a coroutine function, and called with exactly
+    two required positional parameters (environ, start_response). An ASGI 2 app takes one (scope); an
+    ASGI 3 app is a coroutine function of three."""
+    if inspect.isclass(app) or getattr(app, "_asgi_single_callable", False) or \
+            getattr(app, "_asgi_double_callable", False):
+        return False
+    call = app if inspect.isfunction(app) or inspect.ismethod(app) else getattr(app, "__call__", None)
+    if call is None or inspect.iscoroutinefunction(call):
+        return False
+    try:
+        parameters = inspect.signature(call).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    return len(required) == 2 and len(positional) == 2 and \
+        not any(p.kind is p.VAR_POSITIONAL for p in parameters)
+
+
 def asgi2_to_asgi3(app):
     async def asgi3(scope, receive, send):
         instance = app(scope)
@@ -30,8 +51,11 @@ def asgi2_to_asgi3(app):
     return asgi3
 
 
-def as_asgi3(app, interface: str = "auto"):
+def as_asgi3(app, interface: str = "auto", wsgi_threads: int = 10, multiprocess: bool = False):
     """The app as a single callable, according to ``--interface``."""
+    if interface == "wsgi" or (interface == "auto" and is_wsgi(app)):
+        from ..server.wsgi import WSGIApp  # threads and the event loop: the server layer's business
+        return WSGIApp(app, wsgi_threads, multiprocess)
     if interface == "asgi2" or (interface == "auto" and is_asgi2(app)):
         return asgi2_to_asgi3(app)
     return app

@@ -13,6 +13,7 @@ import logging
 import os
 import stat
 from http import HTTPStatus
+from time import monotonic
 from urllib.parse import unquote
 
 from .errors import ASGIEventError, ClientDisconnected
@@ -119,7 +120,7 @@ class HTTPCycle:
         "body", "body_size", "body_complete", "final_delivered", "disconnected", "waiter",
         "continue_pending", "state", "status", "head_fields", "content_length", "chunked",
         "bytes_sent", "no_body", "response_size", "trailers", "trailers_done", "trailer_fields", "path_sent",
-        "sends_body",
+        "sends_body", "started", "response_headers",
     )
 
     def __init__(self, scope: dict, request, conn) -> None:
@@ -144,6 +145,8 @@ class HTTPCycle:
         self.bytes_sent = 0
         self.no_body = False
         self.response_size = 0
+        self.started = monotonic()  # for the access log's durations
+        self.response_headers = ()
         self.trailers = NO_TRAILERS
         self.trailers_done = False
         self.trailer_fields: list = []
@@ -362,6 +365,7 @@ class HTTPCycle:
                 has_server = True
             fields.append(b"%b: %b\r\n" % (name, value))
         self.status = status
+        self.response_headers = headers
         self.keep_alive = keep_alive
         self.content_length = content_length
         self.head_fields = self.conn.default_headers(has_date, has_server) + b"".join(fields)

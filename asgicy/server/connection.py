@@ -21,6 +21,7 @@ class Connection(asyncio.Protocol):
         self.client = None
         self.server = None
         self.scheme = "http"
+        self.tls = None  # the ASGI `tls` extension dict on a TLS connection
         self.write_paused = False
         self.drain_waiters: list = []
         self.reading_paused = False

@@ -16,6 +16,7 @@ from http import HTTPStatus
 
 from ..asgi.http import COMPLETE, HTTPCycle, build_scope
 from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
+from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
 from .connection import Connection
 from .websocket import WebSocketProtocol
@@ -54,11 +55,13 @@ def error_response(status: int, detail: str, extra_fields: bytes = b"") -> bytes
 class WebSocketUpgrade:
     """A WebSocket upgrade request waiting for its turn in the pipeline. It has no body."""
 
-    __slots__ = ("request",)
+    __slots__ = ("request", "client", "scheme")
     body_complete = True
 
-    def __init__(self, request) -> None:
+    def __init__(self, request, client, scheme) -> None:
         self.request = request
+        self.client = client  # after proxy headers
+        self.scheme = scheme
 
     def end_body(self) -> None:
         pass
@@ -82,6 +85,7 @@ class HTTPProtocol(Connection):
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
         self.discarding = False  # reading the rest of a body whose response is complete
+        self.proxy_trusted = False  # the peer is a proxy whose headers are believed
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -89,8 +93,15 @@ class HTTPProtocol(Connection):
         self.transport = transport
         self.client = _client_address(transport)
         self.server = _server_address(transport)
-        self.state.connections.add(self)
+        state = self.state
+        state.connections.add(self)
         self.head_deadline = self.loop.time() + self.config.timeout_header_read
+        if state.tls_info is not None:
+            ssl_object = transport.get_extra_info("ssl_object")
+            if ssl_object is not None:
+                self.scheme = "https"
+                self.tls = state.tls_info.extension(ssl_object)
+        self.proxy_trusted = self.config.proxy_headers and (self.client[0] if self.client else None) in state.trusted
 
     def data_received(self, data: bytes) -> None:
         if self.idle_deadline and not self.discarding:
@@ -135,18 +146,22 @@ class HTTPProtocol(Connection):
     def _on_request(self, request) -> None:
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
+        state = self.state
+        client, scheme = self.client, self.scheme
+        if self.proxy_trusted:
+            client, scheme = forwarded_client(request.headers, client, scheme, state.trusted)
         if (request.upgrade is not None and self.config.ws != "none" and request.content_length == 0
                 and is_websocket_upgrade(request)):
-            upgrade = WebSocketUpgrade(request)
+            upgrade = WebSocketUpgrade(request, client, scheme)
             self.parsing = upgrade
             if self.current is None:
                 self._upgrade(upgrade)
             else:
                 self.pipeline.append(upgrade)
             return
-        state = self.state
-        scope = build_scope(request, self.client, self.server, self.config.root_path, self.scheme,
-                            state.lifespan_state)
+        scope = build_scope(request, client, self.server, self.config.root_path, scheme, state.lifespan_state)
+        if self.tls is not None:
+            scope["extensions"]["tls"] = self.tls
         cycle = HTTPCycle(scope, request, self)
         self.parsing = cycle
         if self.current is None:
@@ -183,7 +198,7 @@ class HTTPProtocol(Connection):
             self.write(error_response(exc.status, exc.message, exc.headers))
             self._close()
             return
-        ws = WebSocketProtocol(self, upgrade.request, handshake)
+        ws = WebSocketProtocol(self, upgrade, handshake)
         self.current = None
         self.closed = True  # this protocol is done with the transport; the WebSocket owns it now
         self.state.connections.discard(self)
@@ -292,3 +307,40 @@ class HTTPProtocol(Connection):
         if self.current is None:
             self._close()
 
+
+
+class ProxyProtocolHTTP(HTTPProtocol):
+    """``--proxy-protocol``: every connection starts with a PROXY header (v1 or v2) from a trusted peer,
+    and the client and server addresses are the ones it names. A connection from an untrusted peer, or one
+    whose header is missing or malformed, is closed without an answer: the peer is not a client to talk to.
+    """
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.proxy_parser = ProxyProtocolParser()
+        if (self.client[0] if self.client else None) not in self.state.trusted:
+            logger.warning("PROXY protocol connection from %s, which is not in --forwarded-allow-ips: closed",
+                           self._peer())
+            self._close()
+
+    def data_received(self, data: bytes) -> None:
+        parser = self.proxy_parser
+        if parser is None:
+            HTTPProtocol.data_received(self, data)
+            return
+        try:
+            found = parser.feed(data)
+        except ProxyProtocolError as exc:
+            logger.warning("invalid PROXY protocol header from %s: %s", self._peer(), exc)
+            self.proxy_parser = None
+            self._close()
+            return
+        if found is None:
+            return
+        header, rest = found
+        self.proxy_parser = None
+        if header.client is not None:
+            self.client, self.server = header.client, header.server
+            self.proxy_trusted = self.config.proxy_headers and self.client[0] in self.state.trusted
+        if rest:
+            HTTPProtocol.data_received(self, rest)

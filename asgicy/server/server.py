@@ -21,7 +21,9 @@ from ..config import Config
 from ..http import IMPLEMENTATION
 from .lifespan import Lifespan
 from .logs import AccessLogger
-from .protocol import HTTPProtocol
+from ..proxy import TrustedPeers
+from .protocol import HTTPProtocol, ProxyProtocolHTTP
+from .tls import TLSConfigError, TLSInfo, create_ssl_context
 
 logger = logging.getLogger("asgicy.error")
 
@@ -46,7 +48,16 @@ class ServerState:
         self.server_header = b"server: asgicy\r\n" if config.server_header else b""
         self.date_header = b""
         self.access_log = config.access_log
-        self._access = AccessLogger()
+        self._access = AccessLogger(config.access_log_format)
+        self.trusted = TrustedPeers.parse(config.forwarded_allow_ips)
+        self.ssl_context = None
+        self.tls_info = None
+        if config.is_ssl:
+            try:
+                self.ssl_context = create_ssl_context(config)
+            except TLSConfigError as exc:
+                raise StartupError(str(exc)) from None
+            self.tls_info = TLSInfo(self.ssl_context, config.ssl_certfile)
         self.refresh_date()
 
     def refresh_date(self) -> None:
@@ -77,7 +88,8 @@ class Server:
         loop = asyncio.get_running_loop()
         self._exit_event = asyncio.Event()
         self._started_event = self._started_event or asyncio.Event()
-        app = as_asgi3(self.config.app, self.config.interface)
+        config = self.config
+        app = as_asgi3(config.app, config.interface, config.wsgi_threads, config.workers > 1)
         self.state = state = ServerState(self.config, app, loop)
         lifespan = None
         if self.config.lifespan != "off":
@@ -127,26 +139,33 @@ class Server:
     async def _bind(self, loop, state: ServerState, sockets) -> None:
         config = self.config
 
+        protocol_class = ProxyProtocolHTTP if config.proxy_protocol else HTTPProtocol
+        ssl_context = state.ssl_context
+
         def factory():
-            return HTTPProtocol(state)
+            return protocol_class(state)
 
         try:
             if sockets:
                 for sock in sockets:
-                    self._servers.append(await loop.create_server(factory, sock=sock, backlog=config.backlog))
+                    self._servers.append(await loop.create_server(factory, sock=sock, backlog=config.backlog,
+                                                                     ssl=ssl_context))
             elif config.fd is not None:
                 # A duplicate: the server may close its socket without closing the descriptor it was given.
                 sock = socket.socket(fileno=os.dup(config.fd))
-                self._servers.append(await loop.create_server(factory, sock=sock, backlog=config.backlog))
+                self._servers.append(await loop.create_server(factory, sock=sock, backlog=config.backlog,
+                                                                     ssl=ssl_context))
             elif config.uds is not None:
                 path = config.uds
                 if os.path.exists(path) and stat.S_ISSOCK(os.stat(path).st_mode):
                     os.unlink(path)  # a stale socket from an earlier run
-                self._servers.append(await loop.create_unix_server(factory, path=path, backlog=config.backlog))
+                self._servers.append(await loop.create_unix_server(factory, path=path, backlog=config.backlog,
+                                                                   ssl=ssl_context))
                 os.chmod(path, 0o666)
             else:
                 self._servers.append(await loop.create_server(
-                    factory, host=config.host, port=config.port, backlog=config.backlog, reuse_address=True))
+                    factory, host=config.host, port=config.port, backlog=config.backlog, reuse_address=True,
+                    ssl=ssl_context))
         except OSError as exc:
             where = config.uds or (f"fd {config.fd}" if config.fd is not None else f"{config.host}:{config.port}")
             raise StartupError(f"could not listen on {where}: {exc.strerror or exc}") from None
@@ -157,7 +176,8 @@ class Server:
         for name in self.bound:
             if isinstance(name, tuple):
                 host = f"[{name[0]}]" if ":" in name[0] else name[0]
-                logger.info("asgicy running on http://%s:%d (Press CTRL+C to quit)", host, name[1])
+                logger.info("asgicy running on %s://%s:%d (Press CTRL+C to quit)", "https" if ssl_context else "http",
+                            host, name[1])
             else:
                 logger.info("asgicy running on unix socket %s (Press CTRL+C to quit)", name)
 

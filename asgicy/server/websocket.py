@@ -24,12 +24,14 @@ MAX_PENDING = 64 * 1024
 
 
 class WebSocketProtocol(Connection):
-    def __init__(self, http, request, handshake) -> None:
+    def __init__(self, http, upgrade, handshake) -> None:
         super().__init__(http.state)
+        request = upgrade.request
         self.transport = http.transport
-        self.client = http.client
+        self.client = upgrade.client  # after proxy headers
         self.server = http.server
-        self.scheme = http.scheme
+        self.scheme = upgrade.scheme
+        self.tls = http.tls
         self.reading_paused = http.reading_paused
         self.handshake = handshake
         self.framer = None
@@ -37,6 +39,8 @@ class WebSocketProtocol(Connection):
         config = self.config
         scope = build_websocket_scope(request, self.client, self.server, config.root_path, self.scheme,
                                       self.state.lifespan_state, handshake.subprotocols)
+        if self.tls is not None:
+            scope["extensions"]["tls"] = self.tls
         self.cycle = WebSocketCycle(scope, request, self, config.ws_max_queue)
         self.close_sent = False
         self.pending_pong: bytes | None = None
