@@ -239,6 +239,7 @@ class HTTPProtocol(Connection):
             self._resume_reading()
 
     def response_complete(self, cycle: HTTPCycle) -> None:
+        self.state.requests += 1
         if self.state.access_log:
             self.state.log_access(self, cycle)
         # Body the app never read will not be read now: it must stop counting against flow control.
@@ -302,10 +303,17 @@ class HTTPProtocol(Connection):
             self._close()
 
     def shutdown(self) -> None:
-        """Graceful shutdown: close now if idle, otherwise after the response in progress."""
+        """Graceful shutdown: the response in progress goes out with ``Connection: close``, then the
+        connection closes. An idle connection is not closed at once: closing it races a request the client
+        may already have sent (RFC 9112 9.3.1), which would be lost. It stays until its keep-alive timeout,
+        and a request that arrives meanwhile is served, with ``Connection: close``."""
         self.closing = True
-        if self.current is None:
-            self._close()
+        if self.current is None and not self.pipeline:
+            deadline = self.loop.time() + self.config.timeout_keep_alive
+            if self.idle_deadline:
+                self.idle_deadline = min(self.idle_deadline, deadline)
+            if self.head_deadline:
+                self.head_deadline = min(self.head_deadline, deadline)
 
 
 

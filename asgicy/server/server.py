@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import signal
 import socket
 import stat
@@ -45,6 +46,7 @@ class ServerState:
         self.cycles: set = set()  # requests whose app is running
         self.tasks: set = set()
         self.lifespan_state: dict | None = None
+        self.requests = 0  # responses completed, for --limit-max-requests
         self.server_header = b"server: asgicy\r\n" if config.server_header else b""
         self.date_header = b""
         self.access_log = config.access_log
@@ -80,6 +82,11 @@ class Server:
         self._started_event: asyncio.Event | None = None
         self._exit_event: asyncio.Event | None = None
         self.state: ServerState | None = None
+        self.heartbeat = None  # called by the ticker: a supervisor's proof that this event loop is alive
+        self.on_ready = None  # called once the server listens
+        self.max_requests = config.limit_max_requests
+        if self.max_requests is not None and config.limit_max_requests_jitter:
+            self.max_requests += random.randint(0, config.limit_max_requests_jitter)
 
     # -- entry points -------------------------------------------------------------------------------
 
@@ -110,6 +117,8 @@ class Server:
         ticker = loop.create_task(self._tick(state))
         self.started = True
         self._started_event.set()
+        if self.on_ready is not None:
+            self.on_ready()
         try:
             await self._exit_event.wait()
         finally:
@@ -173,13 +182,9 @@ class Server:
             for sock in server.sockets:
                 name = sock.getsockname()
                 self.bound.append(tuple(name[:2]) if isinstance(name, tuple) else name)
-        for name in self.bound:
-            if isinstance(name, tuple):
-                host = f"[{name[0]}]" if ":" in name[0] else name[0]
-                logger.info("asgicy running on %s://%s:%d (Press CTRL+C to quit)", "https" if ssl_context else "http",
-                            host, name[1])
-            else:
-                logger.info("asgicy running on unix socket %s (Press CTRL+C to quit)", name)
+        if not sockets:  # sockets given by a supervisor were announced by it
+            for line in describe_bound([sock for server in self._servers for sock in server.sockets], ssl_context):
+                logger.info("%s", line)
 
     # -- the clock ----------------------------------------------------------------------------------
 
@@ -190,6 +195,11 @@ class Server:
             now = state.loop.time()
             for conn in list(state.connections):
                 conn.check_timeouts(now)
+            if self.heartbeat is not None:
+                self.heartbeat()
+            if self.max_requests is not None and state.requests >= self.max_requests and not self.should_exit:
+                logger.info("Served %d requests (limit-max-requests): shutting down", state.requests)
+                self.request_exit()
 
     # -- shutdown -----------------------------------------------------------------------------------
 
@@ -203,9 +213,12 @@ class Server:
         deadline = None if timeout is None else time.monotonic() + timeout
         if state.cycles:
             logger.info("Waiting for %d request(s) in progress to finish", len(state.cycles))
-        while state.cycles and not self.force_exit:
+        # Connections close themselves: after their response in progress, or (idle) when their keep-alive
+        # timeout expires; see HTTPProtocol.shutdown for why idle ones are not cut at once.
+        while state.connections and not self.force_exit:
             if deadline is not None and time.monotonic() >= deadline:
-                logger.warning("Graceful shutdown timed out; cancelling %d request(s)", len(state.cycles))
+                if state.cycles:
+                    logger.warning("Graceful shutdown timed out; cancelling %d request(s)", len(state.cycles))
                 break
             await asyncio.sleep(0.05)
         for task in list(state.tasks):
@@ -223,6 +236,56 @@ class Server:
                 pass
         if self.config.uds and os.path.exists(self.config.uds):
             os.unlink(self.config.uds)
+
+
+def describe_bound(sockets, tls) -> list:
+    """The 'running on' lines for the listening sockets (tests and users read the URL from them)."""
+    lines = []
+    for sock in sockets:
+        name = sock.getsockname()
+        if isinstance(name, tuple):
+            host = f"[{name[0]}]" if ":" in name[0] else name[0]
+            lines.append(f"asgicy running on {'https' if tls else 'http'}://{host}:{name[1]} (Press CTRL+C to quit)")
+        else:
+            lines.append(f"asgicy running on unix socket {name} (Press CTRL+C to quit)")
+    return lines
+
+
+def bind_sockets(config: Config) -> list:
+    """Listening sockets for a supervisor to share with its workers: --fd, --uds, or every address of
+    --host (as loop.create_server would bind)."""
+    try:
+        if config.fd is not None:
+            sock = socket.socket(fileno=os.dup(config.fd))
+            sock.listen(config.backlog)
+            return [sock]
+        if config.uds is not None:
+            path = config.uds
+            if os.path.exists(path) and stat.S_ISSOCK(os.stat(path).st_mode):
+                os.unlink(path)  # a stale socket from an earlier run
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.bind(path)
+            os.chmod(path, 0o666)
+            sock.listen(config.backlog)
+            return [sock]
+        sockets = []
+        infos = socket.getaddrinfo(config.host or None, config.port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+        port = config.port
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if port == 0 and sockets:  # port 0 on several addresses: the same free port on each
+                address = (address[0], sockets[0].getsockname()[1], *address[2:])
+            sock.bind(address)
+            sock.listen(config.backlog)
+            sockets.append(sock)
+        return sockets
+    except OSError as exc:
+        where = config.uds or (f"fd {config.fd}" if config.fd is not None else f"{config.host}:{config.port}")
+        raise StartupError(f"could not listen on {where}: {exc.strerror or exc}") from None
 
 
 def install_signal_handlers(server: Server) -> None:
@@ -256,12 +319,14 @@ def describe_implementation() -> str:
     return f"HTTP parser: pure-Python reference ({why})"
 
 
-def run_server(config: Config) -> int:
-    """Runs a server until it is told to stop; returns the process exit code."""
+def run_server(config: Config, sockets=None, on_ready=None, heartbeat=None) -> int:
+    """Runs a server until it is told to stop; returns the process exit code. A supervisor's worker passes
+    the shared ``sockets`` and its ``on_ready`` and ``heartbeat`` callbacks."""
     if IMPLEMENTATION != "cython":
         logger.warning("Using the pure-Python HTTP parser: %s. It is correct but slower.",
                        describe_implementation().split("(")[1].rstrip(")"))
     server = Server(config)
+    server.on_ready, server.heartbeat = on_ready, heartbeat
     loop = new_event_loop(config.loop)
     asyncio.set_event_loop(loop)
 
@@ -269,7 +334,7 @@ def run_server(config: Config) -> int:
         install_signal_handlers(server)
         logger.info("Started server process [%d] (%s, %s loop)", os.getpid(), describe_implementation(),
                     type(loop).__module__.split(".")[0])
-        await server.serve()
+        await server.serve(sockets)
 
     try:
         loop.run_until_complete(main())

@@ -185,18 +185,37 @@ class TestGracefulShutdown:
             await asyncio.sleep(0.5)
             await hello(scope, receive, send)
 
-        async with serve(app) as running:
+        async with serve(app, timeout_keep_alive=1) as running:
             idle = await Wire.open(running)
             busy = await Wire.open(running)
             await busy.send(GET)
             await started.wait()
             running.server.request_exit()
-            assert await idle.closed(timeout=3)
             response = await busy.response()
             assert response.status == 200 and response.header(b"connection") == b"close"
             assert await busy.closed()
+            # The idle connection is closed when its keep-alive timeout expires, not cut at once.
+            assert await idle.closed(timeout=3)
             with pytest.raises(OSError):
                 await asyncio.open_connection(running.host, running.port)
+
+    async def test_a_request_on_an_idle_connection_during_shutdown_is_served(self, serve):
+        async with serve(hello, timeout_keep_alive=2) as running:
+            idle = await Wire.open(running)
+            await idle.send(GET)
+            assert (await idle.response()).header(b"connection") is None  # kept alive
+            slow = await Wire.open(running)
+            await slow.send(b"GET / HTTP/1.1\r\nhost: x\r\n")  # a head still arriving
+            running.server.request_exit()
+            await asyncio.sleep(0.3)
+            # RFC 9112 9.3.1: a request the client sent as the server began to stop is answered, not lost.
+            await idle.send(GET)
+            response = await idle.response()
+            assert response.status == 200 and response.header(b"connection") == b"close"
+            assert await idle.closed()
+            await slow.send(b"\r\n")
+            response = await slow.response()
+            assert response.status == 200 and response.header(b"connection") == b"close"
 
     async def test_graceful_timeout_cancels_stuck_apps(self, serve, error_log):
         cancelled = asyncio.Event()
