@@ -83,8 +83,8 @@ def asgicy_args(*args):
 
 
 @pytest.fixture
-def serve():
-    """Starts servers for a test and stops each, by its PID, when the test ends."""
+def launch():
+    """Starts server processes for a test and stops each, by its PID, when the test ends."""
     started = []
 
     def start(args, **kwargs):
@@ -99,3 +99,11 @@ def serve():
             except ProcessLookupError:
                 pass
         served.stop()
+
+
+def pytest_asyncio_loop_factories(config, item):
+    """The async tests here run on asyncio's loop and on uvloop, as the integration tests do."""
+    import asyncio
+
+    import uvloop
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}

@@ -22,8 +22,8 @@ def pids_seen(url, requests=40):
     return seen
 
 
-def test_workers_share_the_socket_each_with_one_lifespan(serve):
-    server = serve(asgicy_args("apps:app", "--workers", "2", "--no-access-log"))
+def test_workers_share_the_socket_each_with_one_lifespan(launch):
+    server = launch(asgicy_args("apps:app", "--workers", "2", "--no-access-log"))
     url = server.wait_serving()
     server.wait_log("Started server process", count=2)
     seen = server.wait_for(lambda: (lambda s: s if len(s) == 2 else None)(pids_seen(url)), what="two workers")
@@ -33,8 +33,8 @@ def test_workers_share_the_socket_each_with_one_lifespan(serve):
     assert server.log.count("Finished server process") == 2
 
 
-def test_a_killed_worker_is_replaced(serve):
-    server = serve(asgicy_args("apps:app", "--workers", "2", "--no-access-log"))
+def test_a_killed_worker_is_replaced(launch):
+    server = launch(asgicy_args("apps:app", "--workers", "2", "--no-access-log"))
     url = server.wait_serving()
     first = server.wait_for(lambda: (lambda s: s if len(s) == 2 else None)(pids_seen(url)), what="two workers")
     victim = min(first)
@@ -45,8 +45,8 @@ def test_a_killed_worker_is_replaced(serve):
     assert max(first) in later
 
 
-def test_a_hung_worker_is_killed_and_replaced(serve):
-    server = serve(asgicy_args("apps:app", "--workers", "2", "--timeout-worker-healthcheck", "1.5",
+def test_a_hung_worker_is_killed_and_replaced(launch):
+    server = launch(asgicy_args("apps:app", "--workers", "2", "--timeout-worker-healthcheck", "1.5",
                                "--no-access-log"))
     url = server.wait_serving()
     server.wait_for(lambda: len(pids_seen(url, 20)) == 2, what="two workers")
@@ -59,8 +59,8 @@ def test_a_hung_worker_is_killed_and_replaced(serve):
     assert server.wait_for(lambda: len(pids_seen(url, 20)) == 2, what="two workers again")
 
 
-def test_sighup_rolls_the_workers_without_dropping_a_request(serve):
-    server = serve(asgicy_args("apps:app", "--workers", "2", "--no-access-log"))
+def test_sighup_rolls_the_workers_without_dropping_a_request(launch):
+    server = launch(asgicy_args("apps:app", "--workers", "2", "--no-access-log"))
     url = server.wait_serving()
     before = server.wait_for(lambda: (lambda s: s if len(s) == 2 else None)(pids_seen(url)), what="two workers")
     failures, answers = [], []
@@ -96,8 +96,8 @@ def test_sighup_rolls_the_workers_without_dropping_a_request(serve):
     assert not set(after) & set(before)
 
 
-def test_limit_max_requests_replaces_workers(serve):
-    server = serve(asgicy_args("apps:app", "--workers", "2", "--limit-max-requests", "5",
+def test_limit_max_requests_replaces_workers(launch):
+    server = launch(asgicy_args("apps:app", "--workers", "2", "--limit-max-requests", "5",
                                "--limit-max-requests-jitter", "3", "--no-access-log"))
     url = server.wait_serving()
     seen = set()
@@ -109,8 +109,8 @@ def test_limit_max_requests_replaces_workers(serve):
     assert "retired (limit-max-requests)" in server.log
 
 
-def test_limit_max_requests_alone_ends_the_server(serve):
-    server = serve(asgicy_args("apps:app", "--limit-max-requests", "3", "--no-access-log"))
+def test_limit_max_requests_alone_ends_the_server(launch):
+    server = launch(asgicy_args("apps:app", "--limit-max-requests", "3", "--no-access-log"))
     url = server.wait_serving()
     for _ in range(3):
         httpx.get(url + "/", headers={"connection": "close"}, timeout=10)
@@ -120,14 +120,14 @@ def test_limit_max_requests_alone_ends_the_server(serve):
 
 
 @pytest.mark.parametrize("target, code", [("apps:failing_startup", 3), ("apps:missing", 1)])
-def test_a_worker_failing_at_start_up_stops_everything(serve, target, code):
-    server = serve(asgicy_args(target, "--workers", "2"))
+def test_a_worker_failing_at_start_up_stops_everything(launch, target, code):
+    server = launch(asgicy_args(target, "--workers", "2"))
     assert server.proc.wait(30) == code
     assert "failed to start" in server.log and "Stopped supervisor process" in server.log
 
 
-def test_sigterm_lets_requests_in_progress_finish(serve):
-    server = serve(asgicy_args("apps:app", "--workers", "2", "--no-access-log"))
+def test_sigterm_lets_requests_in_progress_finish(launch):
+    server = launch(asgicy_args("apps:app", "--workers", "2", "--no-access-log"))
     url = server.wait_serving()
     server.wait_for(lambda: len(pids_seen(url, 20)) == 2, what="two workers")
     results = []
@@ -140,12 +140,12 @@ def test_sigterm_lets_requests_in_progress_finish(serve):
     assert server.proc.wait(20) == 0
 
 
-def test_reload_restarts_on_a_change(serve, tmp_path):
+def test_reload_restarts_on_a_change(launch, tmp_path):
     module = tmp_path / "reloaded.py"
     module.write_text("async def app(scope, receive, send):\n"
                       "    await send({'type': 'http.response.start', 'status': 200})\n"
                       "    await send({'type': 'http.response.body', 'body': b'one'})\n")
-    server = serve(asgicy_args("reloaded:app", "--reload", "--reload-dir", str(tmp_path), "--lifespan", "off",
+    server = launch(asgicy_args("reloaded:app", "--reload", "--reload-dir", str(tmp_path), "--lifespan", "off",
                                "--reload-delay", "0.1"), cwd=tmp_path)
     url = server.wait_serving()
     assert httpx.get(url + "/").text == "one"
