@@ -27,7 +27,7 @@ class Running:
         host, port = server.bound[0][:2]
         self.host = host
         self.port = port
-        self.url = f"http://{host}:{port}"
+        self.url = f"{'https' if server.config.is_ssl else 'http'}://{host}:{port}"
 
 
 @contextlib.asynccontextmanager

@@ -7,6 +7,7 @@ numbers the IANA registries give them (0x0304 is TLS 1.3; 0x1301 is TLS_AES_128_
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
 
@@ -25,11 +26,13 @@ class TLSConfigError(Exception):
 
 
 def create_ssl_context(config) -> ssl.SSLContext:
+    for name in ("ssl_certfile", "ssl_keyfile", "ssl_ca_certs"):
+        path = getattr(config, name)
+        if path and not os.path.isfile(path):  # ssl's own FileNotFoundError does not say which file
+            raise TLSConfigError(f"{name} not found: {path}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
         context.load_cert_chain(config.ssl_certfile, config.ssl_keyfile, config.ssl_keyfile_password)
-    except FileNotFoundError as exc:
-        raise TLSConfigError(f"TLS certificate or key file not found: {exc.filename}") from None
     except ssl.SSLError as exc:
         raise TLSConfigError(f"cannot load the TLS certificate and key ({exc.reason or exc}): is the key the "
                              "certificate's, and the password right?") from None
