@@ -309,6 +309,9 @@ class HTTPProtocol(Connection):
         and a request that arrives meanwhile is served, with ``Connection: close``."""
         self.closing = True
         if self.current is None and not self.pipeline:
+            if self.discarding:  # the rest of an answered body: nothing in it will be served
+                self._close()
+                return
             deadline = self.loop.time() + self.config.timeout_keep_alive
             if self.idle_deadline:
                 self.idle_deadline = min(self.idle_deadline, deadline)

@@ -77,7 +77,8 @@ class WSGIApp:
 
 
 class InputStream(io.RawIOBase):
-    """``wsgi.input``: the request body, read from ASGI ``http.request`` events as the app asks for it."""
+    """The raw stream under ``wsgi.input``: the request body, taken from ASGI ``http.request`` events only
+    as the app asks for it."""
 
     def __init__(self, exchange: "WSGIExchange") -> None:
         self.exchange = exchange
@@ -99,34 +100,15 @@ class InputStream(io.RawIOBase):
         self.more = message.get("more_body", False)
         return True
 
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            while self._fill():
-                pass
-            size = len(self.buffer)
-        while len(self.buffer) < size and self._fill():
-            pass
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
-
     def readinto(self, target) -> int:
-        data = self.read(len(target))
-        target[:len(data)] = data
-        return len(data)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        while True:
-            end = self.buffer.find(b"\n")
-            if end >= 0 or (size is not None and 0 <= size <= len(self.buffer)) or not self._fill():
-                break
-        end = self.buffer.find(b"\n")
-        length = end + 1 if end >= 0 else len(self.buffer)
-        if size is not None and size >= 0:
-            length = min(length, size)
-        data = bytes(self.buffer[:length])
-        del self.buffer[:length]
-        return data
+        # A raw stream returns what it has (at least a byte, unless the body has ended); the BufferedReader
+        # around it in wsgi.input makes read(n) wait for n bytes and gives readline().
+        while not self.buffer and self._fill():
+            pass
+        size = min(len(target), len(self.buffer))
+        target[:size] = self.buffer[:size]
+        del self.buffer[:size]
+        return size
 
 
 class WSGIExchange:
@@ -168,6 +150,9 @@ class WSGIExchange:
             "wsgi.multithread": True,
             "wsgi.multiprocess": self.adapter.multiprocess,
             "wsgi.run_once": False,
+            # wsgi.input ends where the body ends, chunked or not (the convention of gunicorn and werkzeug:
+            # without it a chunked upload, which has no CONTENT_LENGTH, looks empty to the app).
+            "wsgi.input_terminated": True,
             "asgi.scope": scope,
         }
         environ["REQUEST_URI"] = environ["RAW_URI"]
