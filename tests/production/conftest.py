@@ -18,10 +18,11 @@ HERE = Path(__file__).parent
 
 
 class Served:
-    """A server process; ``lines`` is its stderr so far (read by a thread so the pipe never fills)."""
+    """A server process; ``lines`` is its output so far, stderr and stdout together (read by a thread, so
+    the pipe never fills)."""
 
     def __init__(self, args, cwd=HERE, env=None, url_pattern=r"running on (https?://\S+)|Listening at: (\S+)"):
-        self.proc = subprocess.Popen(args, cwd=cwd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        self.proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env={**os.environ, **(env or {})}, start_new_session=True)
         self.lines: list = []
         self.url = None
@@ -30,7 +31,7 @@ class Served:
         self._reader.start()
 
     def _read(self):
-        for line in self.proc.stderr:
+        for line in self.proc.stdout:
             self.lines.append(line)
             match = self._pattern.search(line)
             if match and self.url is None:
