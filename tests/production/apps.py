@@ -49,3 +49,16 @@ async def failing_startup(scope, receive, send):
     assert scope["type"] == "lifespan"
     await receive()
     await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+
+async def greeting(scope, receive, send):
+    """Answers with $APP_GREETING: the env file reaches the app's environment."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": os.environ.get("APP_GREETING", "unset").encode()})
+
+
+def wsgi_hello(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"wsgi {environ['SERVER_PROTOCOL']} {environ['wsgi.url_scheme']}".encode()]
