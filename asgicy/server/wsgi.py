@@ -130,11 +130,19 @@ class WSGIExchange:
 
     def environ(self) -> dict:
         scope = self.scope
+        # The ASGI spec: SCRIPT_NAME is root_path, PATH_INFO is path without it, both as PEP 3333's "bytes
+        # in a str" (latin-1). The path's bytes come from raw_path when it agrees with path (asgicy's scope
+        # always does, unless a middleware rewrote the path), so bytes that are not UTF-8 survive.
         root_path = scope["root_path"]
-        path = unquote_to_bytes(scope["raw_path"] or scope["path"].encode("utf-8")).decode("latin-1")
+        path = scope["path"]
+        if root_path and path.startswith(root_path):
+            path = path[len(root_path):]
+        raw_path = scope.get("raw_path")
+        path_bytes = unquote_to_bytes(raw_path) if raw_path else b""
+        if not raw_path or path_bytes.decode("utf-8", "replace") != path:
+            path_bytes = path.encode("utf-8")
+        path = path_bytes.decode("latin-1")
         script_name = root_path.encode("utf-8").decode("latin-1")
-        if script_name and path.startswith(script_name):
-            path = path[len(script_name):]
         query = scope["query_string"].decode("latin-1")
         environ = {
             "REQUEST_METHOD": scope["method"],

@@ -14,11 +14,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-GROUP_ORDER = ("app", "socket", "server", "http", "limits", "timeouts", "websocket", "logging")
+GROUP_ORDER = ("app", "socket", "server", "processes", "proxy", "tls", "http", "limits", "timeouts", "websocket",
+               "logging", "config")
 
 
 def _default(f: dataclasses.Field) -> str:
-    value = f.default
+    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if value == []:
+        return "none"
     if isinstance(value, bool):
         return "on" if value else "off"
     if value is None:
@@ -37,14 +40,15 @@ def options_page() -> str:
         "# Options",
         "",
         "Every option asgicy has, generated from its one declaration (`asgicy.config.Config`). The same",
-        "names work three ways: as a command-line flag, as a keyword of `asgicy.run(app, **options)` or",
-        "`asgicy.Config(...)`, and (for booleans) with a `--no-` form on the command line. Names follow",
+        "names work everywhere: as a command-line flag (booleans also have a `--no-` form), as a keyword of",
+        "`asgicy.run(app, **options)` or `asgicy.Config(...)`, as an `ASGICY_<NAME>` environment variable,",
+        "and as a key of a TOML config file (see [configuration](../howto/configuration.md)). Names follow",
         "uvicorn's where the meaning is the same.",
         "",
     ]
     for group in groups:
         lines += [f"## {GROUP_TITLES.get(group, group).capitalize()}", "",
-                  "| flag | keyword | default | what it does |", "| --- | --- | --- | --- |"]
+                  "| flag | keyword / environment | default | what it does |", "| --- | --- | --- | --- |"]
         for f in fields:
             if f.metadata["group"] != group:
                 continue
@@ -55,7 +59,7 @@ def options_page() -> str:
             help_text = f.metadata["help"].replace("|", "\\|")
             if choices:
                 help_text += " One of " + ", ".join(f"`{c}`" for c in choices) + "."
-            lines.append(f"| `{flag}` | `{f.name}` | {_default(f)} | {help_text} |")
+            lines.append(f"| `{flag}` | `{f.name}` `ASGICY_{f.name.upper()}` | {_default(f)} | {help_text} |")
         lines.append("")
     return "\n".join(lines)
 

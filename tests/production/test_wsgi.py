@@ -73,9 +73,22 @@ async def test_flask_routes_json_and_query(serve, flask_app):
 
 
 async def test_root_path_is_script_name(serve, flask_app):
+    # As in uvicorn, --root-path is the prefix a proxy stripped: the request arrives as /hello/bob.
     async with serve(flask_app, root_path="/api") as running, httpx.AsyncClient() as client:
-        data = (await client.get(running.url + "/api/hello/bob")).json()
+        data = (await client.get(running.url + "/hello/bob")).json()
     assert data["script_root"] == "/api" and data["path"] == "/hello/bob" and data["url"].endswith("/api/hello/bob")
+
+
+async def test_path_info_keeps_bytes_that_are_not_utf8(serve):
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return [environ["PATH_INFO"].encode("latin-1")]
+
+    async with serve(app) as running:
+        wire = await Wire.open(running)
+        await wire.send(b"GET /a%FFb/caf%C3%A9 HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert (await wire.response()).body == b"/a\xffb/caf\xc3\xa9"  # PEP 3333: the bytes, as latin-1
+        await wire.close()
 
 
 async def test_environ_ports_cookies_and_underscore_headers(serve, flask_app):
@@ -85,6 +98,7 @@ async def test_environ_ports_cookies_and_underscore_headers(serve, flask_app):
                         b"x-token: real\r\nx_token: spoofed\r\n\r\n")
         import json
         env = json.loads((await wire.response()).body)
+        await wire.close()
     assert env["HTTP_COOKIE"] == "a=1; b=2"  # RFC 6265 5.4, not asgiref's ","
     assert env["HTTP_X_TOKEN"] == "real"  # x_token would have become the same key; it is dropped
     assert env["SERVER_NAME"] == "127.0.0.1" and env["SERVER_PORT"] == str(running.port)
