@@ -127,6 +127,11 @@ class Config:
     timeout_header_read: float = option(10.0, "A request head must arrive whole within this many seconds of "
                                         "its first byte (or of the connection opening); otherwise 408 and close. "
                                         "Slowloris protection.", metavar="SECONDS", group="timeouts")
+    timeout_body_read: float | None = option(30.0, "While a request body is arriving, a gap of this many seconds "
+                                             "with no byte of it ends the request: the app gets http.disconnect "
+                                             "and, before a response, the client 408 (slow-body protection; not "
+                                             "counted while the app is not reading).", metavar="SECONDS",
+                                             group="timeouts")
     timeout_graceful_shutdown: float | None = option(30.0, "On shutdown, wait this long for requests in "
                                                      "progress before cancelling them.", metavar="SECONDS",
                                                      group="timeouts")
@@ -179,6 +184,7 @@ class Config:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be greater than 0; got {getattr(self, name)}")
         for name in ("limit_concurrency", "limit_request_body", "timeout_graceful_shutdown", "ws_ping_interval",
+                     "timeout_body_read",
                      "ws_ping_timeout", "limit_max_requests_jitter", "reload_delay"):
             value = getattr(self, name)
             if value is not None and value < 0:

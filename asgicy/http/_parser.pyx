@@ -544,10 +544,8 @@ cdef class HTTPParser:
                 i += 1
             if i == n or line[i] != 59:
                 raise HTTPProtocolError(E.INVALID_CHUNK_SIZE)
-            while i < n:
-                if not VALUE_BYTE[<unsigned char>line[i]]:
-                    raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
-                i += 1
+            if not _valid_chunk_extensions(line, i, n):
+                raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
         self._body_received += size
         if self._max_body >= 0 and self._body_received > self._max_body:
             raise HTTPProtocolError(E.BODY_TOO_LARGE, 413)
@@ -572,6 +570,63 @@ cdef class HTTPParser:
         else:
             self._state = REQUEST_LINE
         return 0
+
+
+cdef inline Py_ssize_t _skip_bws(const char* line, Py_ssize_t i, Py_ssize_t n):
+    while i < n and _is_ows(<unsigned char>line[i]):
+        i += 1
+    return i
+
+
+cdef inline bint _is_qdtext(unsigned char b):
+    # RFC 9110 5.6.4: HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+    return b == 9 or b == 32 or b == 33 or (35 <= b <= 91) or (93 <= b <= 126) or b >= 128
+
+
+cdef bint _valid_chunk_extensions(const char* line, Py_ssize_t i, Py_ssize_t n):
+    """RFC 9112 7.1.1 from the first ';': *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ).
+    The reference's _check_chunk_extensions says why it is this strict."""
+    cdef Py_ssize_t start
+    cdef unsigned char b
+    while i < n:
+        if line[i] != 59:  # ';'
+            return False
+        i = _skip_bws(line, i + 1, n)
+        start = i
+        while i < n and TCHAR[<unsigned char>line[i]]:
+            i += 1
+        if i == start:
+            return False
+        i = _skip_bws(line, i, n)
+        if i < n and line[i] == 61:  # '='
+            i = _skip_bws(line, i + 1, n)
+            if i < n and line[i] == 34:  # a quoted-string
+                i += 1
+                while True:
+                    if i >= n:
+                        return False
+                    b = <unsigned char>line[i]
+                    if b == 34:
+                        i += 1
+                        break
+                    if b == 92:  # quoted-pair: "\" ( HTAB / SP / VCHAR / obs-text )
+                        i += 1
+                        if i >= n:
+                            return False
+                        b = <unsigned char>line[i]
+                        if not (b == 9 or (32 <= b <= 126) or b >= 128):
+                            return False
+                    elif not _is_qdtext(b):
+                        return False
+                    i += 1
+            else:
+                start = i
+                while i < n and TCHAR[<unsigned char>line[i]]:
+                    i += 1
+                if i == start:
+                    return False
+            i = _skip_bws(line, i, n)
+    return True
 
 
 cdef inline bint _ascii_prefix_ci(const char* p, const char* lower_prefix, Py_ssize_t n):

@@ -102,6 +102,59 @@ class EndOfMessage:
         return f"<EndOfMessage trailers={self.trailers!r}>"
 
 
+def _skip_bws(line: bytes, i: int) -> int:
+    while i < len(line) and (line[i] == 0x20 or line[i] == 0x09):
+        i += 1
+    return i
+
+
+def _is_qdtext(b: int) -> bool:
+    # RFC 9110 5.6.4: HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+    return b == 0x09 or b == 0x20 or b == 0x21 or 0x23 <= b <= 0x5B or 0x5D <= b <= 0x7E or b >= 0x80
+
+
+def _check_chunk_extensions(line: bytes, i: int) -> None:
+    """RFC 9112 7.1.1, from the first ';': chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS
+    chunk-ext-val ] ), a name a token, a value a token or a quoted-string. Parsers that skip extensions
+    loosely disagree about where they end, which is a smuggling vector, so anything else is refused."""
+    n = len(line)
+    while i < n:
+        if line[i] != 0x3B:
+            raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+        i = _skip_bws(line, i + 1)
+        start = i
+        while i < n and line[i] in TCHAR:
+            i += 1
+        if i == start:
+            raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+        i = _skip_bws(line, i)
+        if i < n and line[i] == 0x3D:
+            i = _skip_bws(line, i + 1)
+            if i < n and line[i] == 0x22:
+                i += 1
+                while True:
+                    if i >= n:
+                        raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+                    b = line[i]
+                    if b == 0x22:
+                        i += 1
+                        break
+                    if b == 0x5C:  # quoted-pair: "\" ( HTAB / SP / VCHAR / obs-text )
+                        i += 1
+                        if i >= n or not (line[i] == 0x09 or 0x20 <= line[i] <= 0x7E or line[i] >= 0x80):
+                            raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+                    elif not _is_qdtext(b):
+                        raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+                    i += 1
+            else:
+                start = i
+                while i < n and line[i] in TCHAR:
+                    i += 1
+                if i == start:
+                    raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+            i = _skip_bws(line, i)
+
+
 def _is_value_byte(b: int) -> bool:
     # field-vchar / SP / HTAB, with obs-text (0x80-0xFF) allowed (RFC 9110 section 5.5).
     return b == 0x09 or 0x20 <= b <= 0x7E or b >= 0x80
@@ -450,9 +503,7 @@ class HTTPParser:
                 i += 1
             if i == len(line) or line[i] != 0x3B:
                 raise HTTPProtocolError(E.INVALID_CHUNK_SIZE)
-            for b in line[i:]:
-                if not _is_value_byte(b):
-                    raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+            _check_chunk_extensions(line, i)
         self._body_received += size
         if self.max_body_size is not None and self._body_received > self.max_body_size:
             raise HTTPProtocolError(E.BODY_TOO_LARGE, 413)

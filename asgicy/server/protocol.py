@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from http import HTTPStatus
 
-from ..asgi.http import COMPLETE, HTTPCycle, build_scope
+from ..asgi.http import COMPLETE, NOT_STARTED, HTTPCycle, build_scope
 from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
@@ -86,6 +86,10 @@ class HTTPProtocol(Connection):
         self.idle_deadline = 0.0
         self.discarding = False  # reading the rest of a body whose response is complete
         self.proxy_trusted = False  # the peer is a proxy whose headers are believed
+        # Slow-body detection without a clock read per packet: data_received counts, the ticker compares.
+        self.reads = 0
+        self.reads_at_tick = 0
+        self.body_deadline = 0.0
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -104,6 +108,7 @@ class HTTPProtocol(Connection):
         self.proxy_trusted = self.config.proxy_headers and (self.client[0] if self.client else None) in state.trusted
 
     def data_received(self, data: bytes) -> None:
+        self.reads += 1
         if self.idle_deadline and not self.discarding:
             self.idle_deadline = 0.0
         self._process(self.parser.feed(data))
@@ -300,6 +305,28 @@ class HTTPProtocol(Connection):
                 self.write(error_response(408, "the request head took too long to arrive"))
             self._close()
         elif self.idle_deadline and now >= self.idle_deadline:
+            self._close()
+        else:
+            self._check_body_timeout(now)
+
+    def _check_body_timeout(self, now: float) -> None:
+        """A body that stops arriving (a slow-body attack, or a client that hung) ends its request after
+        --timeout-body-read seconds without a byte. Not while reading is paused or 100 Continue is still
+        owed: then the wait is the server's, not the client's."""
+        parsing = self.parsing
+        timeout = self.config.timeout_body_read
+        if (not timeout or parsing is None or type(parsing) is not HTTPCycle or parsing.body_complete
+                or self.reading_paused or parsing.continue_pending or self.closed):
+            self.body_deadline = 0.0
+            return
+        if self.reads != self.reads_at_tick or not self.body_deadline:
+            self.reads_at_tick = self.reads
+            self.body_deadline = now + timeout
+        elif now >= self.body_deadline:
+            logger.info("request body from %s stalled: nothing for %ss", self._peer(), timeout)
+            parsing.disconnect()
+            if parsing is self.current and parsing.state == NOT_STARTED and parsing.response_size == 0:
+                self.write(error_response(408, "the request body stopped arriving"))
             self._close()
 
     def shutdown(self) -> None:

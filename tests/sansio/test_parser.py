@@ -305,6 +305,11 @@ class TestTransferEncoding:  # RFC 9112 sections 6.1 and 7
     def test_bws_before_extension(self, impl):  # RFC 9112 section 7.1.1
         assert feed_all_modes(impl, self.chunked(b"2 ;a=b\r\nok\r\n0\r\n\r\n"))[1] == ("data", b"ok")
 
+    @pytest.mark.parametrize("extension", [b";a", b" ; a = b", b';a="x\\"y";b', b";a;b=c;d", b';a="\t\x80"',
+                                           b";a=b\t"])
+    def test_extension_grammar(self, impl, extension):  # RFC 9112 7.1.1, RFC 9110 5.6.4
+        assert feed_all_modes(impl, self.chunked(b"2" + extension + b"\r\nok\r\n0\r\n\r\n"))[1] == ("data", b"ok")
+
     def test_te_list_trimmed_case_insensitive(self, impl):
         assert head(feed_all_modes(impl, self.chunked(b"0\r\n\r\n", te=b" Chunked ")))["content_length"] == -1
 
@@ -350,6 +355,17 @@ class TestTransferEncoding:  # RFC 9112 sections 6.1 and 7
         (b"ffffffffffffffffff1\r\n", E.CHUNK_SIZE_OVERFLOW),
         (b"5;a\x00b\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
         (b"5;a\rb\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        # The chunk-ext grammar: a token name, a token or quoted-string value, ';' between.
+        (b"5;\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;=b\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;a=\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;a b\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;a=b c\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;a=\"x\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;a=\"x\"y\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;a=\"\x7f\"\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
+        (b"5;a,b\r\nhello\r\n0\r\n\r\n", E.INVALID_CHUNK_EXTENSION),
         (b"5\r\nhelloX\r\n0\r\n\r\n", E.MISSING_CHUNK_CRLF),
         (b"5\r\nhello\rX0\r\n\r\n", E.MISSING_CHUNK_CRLF),
         (b"5\r\nhello\n0\r\n\r\n", E.MISSING_CHUNK_CRLF),
