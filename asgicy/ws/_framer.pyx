@@ -158,7 +158,8 @@ cdef class Framer:
                     self._end_frame(events)
                 elif (self._fin and self._opcode < CLOSE and not self._compressed
                       and PyByteArray_GET_SIZE(self._message) == 0 and <unsigned long long>(end - pos - header_size) >= self._length):
-                    # The whole of a single-frame message is here: unmask it straight into its own object.
+                    # The whole of a message is here (a single frame, or a final fragment after empty ones):
+                    # unmask it straight into its own object.
                     self._whole_message(base + pos + header_size, <Py_ssize_t>self._length, events)
                     self._pos += <Py_ssize_t>self._length
             elif self._state == PAYLOAD:
@@ -237,8 +238,11 @@ cdef class Framer:
         cdef uint8_t* dst = <uint8_t*>PyBytes_AS_STRING(data)
         _unmask(dst, src, n, self._mask, 0)
         self._state = HEAD
+        # The message's type, not this frame's: the frame may be the final continuation of a message whose
+        # earlier fragments were empty (found by fuzzing: the text message came out as bytes).
+        cdef bint text = self._message_opcode == TEXT
         self._message_opcode = 0
-        if self._opcode == TEXT:
+        if text:
             if _utf8_advance(UTF8_ACCEPT, dst, n) != UTF8_ACCEPT:
                 # The same verdict the reference reaches byte by byte: a reject is a reject wherever it is,
                 # and a message that ends inside a character is invalid at its end.

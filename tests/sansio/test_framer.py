@@ -85,6 +85,13 @@ class TestFragmentation:  # RFC 6455 5.4
     def test_new_message_inside_fragmented_one(self, ws):
         assert error(feed_every_way(ws, text("a", fin=False) + text("b"))) == (1002, E.EXPECTED_CONTINUATION)
 
+    def test_message_type_survives_empty_fragments(self, ws):
+        # Found by fuzzing: a final fragment after empty ones took the single-frame path with the frame's
+        # opcode (continuation) instead of the message's, so the text came out as bytes, unchecked.
+        assert feed_every_way(ws, frame(1, b"", fin=False) + frame(0, b"", fin=False) + frame(0, b"ok")) == ["ok"]
+        assert feed_every_way(ws, frame(2, b"", fin=False) + frame(0, b"\x81")) == [b"\x81"]
+        assert error(feed_every_way(ws, frame(1, b"", fin=False) + frame(0, b"\x81"))) == (1007, E.INVALID_UTF8)
+
     def test_utf8_split_across_fragments(self, ws):
         data = "€".encode()
         assert feed_every_way(ws, frame(1, data[:1], fin=False) + frame(0, data[1:])) == ["€"]

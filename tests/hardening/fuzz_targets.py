@@ -1,0 +1,82 @@
+"""Coverage-guided fuzzing (atheris, on libFuzzer) of the HTTP parser and the WebSocket framer.
+
+    python tests/hardening/fuzz_targets.py http|ws [libFuzzer options] [corpus directories]
+
+Coverage is measured on the pure-Python reference implementations (atheris instruments Python bytecode);
+every input is also fed to the Cython implementation, split at a point the fuzzer chooses, and the two
+must agree event for event. An input fails the run when either implementation raises anything (their
+only documented way to refuse input is a HTTPProtocolError / WebSocketProtocolError *event*), when they
+disagree, or when one takes longer than libFuzzer's -timeout (a hang). tests/hardening/test_fuzz.py runs
+both targets for a bounded time in CI; docs/security.md records a longer run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import atheris  # noqa: E402
+
+from asgicy.http import _parser, reference as http_reference  # noqa: E402
+from asgicy.http.errors import HTTPProtocolError  # noqa: E402
+from asgicy.ws import _framer, reference as ws_reference  # noqa: E402
+from asgicy.ws.deflate import Deflate  # noqa: E402
+from tests.sansio.helpers import normalize  # noqa: E402
+from tests.sansio.test_framer import norm  # noqa: E402
+
+HTTP_LIMITS = [{}, {"max_body_size": 10}, {"max_request_line_size": 64, "max_header_size": 256, "max_header_count": 4}]
+WS_MAX_SIZE = [None, 0, 5, 1000]
+
+
+def _feed_http(impl, data: bytes, cut: int, limits: dict) -> list:
+    parser = impl.HTTPParser(**limits)
+    events = parser.feed(data[:cut])
+    if not (events and isinstance(events[-1], HTTPProtocolError)):  # after an error, feeding repeats it
+        events += parser.feed(data[cut:])
+    return normalize(impl, events)
+
+
+def http_target(raw: bytes) -> None:
+    provider = atheris.FuzzedDataProvider(raw)
+    limits = HTTP_LIMITS[provider.ConsumeIntInRange(0, len(HTTP_LIMITS) - 1)]
+    cut = provider.ConsumeIntInRange(0, 4096)
+    data = provider.ConsumeBytes(provider.remaining_bytes())
+    cut = min(cut, len(data))
+    expected = _feed_http(http_reference, data, len(data), limits)
+    got = _feed_http(_parser, data, cut, limits)
+    if got != expected:
+        raise AssertionError(f"parsers disagree on {data!r} cut at {cut}:\nreference {expected}\ncython    {got}")
+
+
+def _feed_ws(impl, data: bytes, cut: int, max_size, compress: bool) -> list:
+    framer = impl.Framer(max_size=max_size, deflate=Deflate() if compress else None)
+    events = framer.feed(data[:cut])
+    if not (events and type(events[-1]).__name__ == "WebSocketProtocolError"):
+        events += framer.feed(data[cut:])
+    return norm(events)
+
+
+def ws_target(raw: bytes) -> None:
+    provider = atheris.FuzzedDataProvider(raw)
+    max_size = WS_MAX_SIZE[provider.ConsumeIntInRange(0, len(WS_MAX_SIZE) - 1)]
+    compress = provider.ConsumeBool()
+    cut = provider.ConsumeIntInRange(0, 4096)
+    data = provider.ConsumeBytes(provider.remaining_bytes())
+    cut = min(cut, len(data))
+    expected = _feed_ws(ws_reference, data, len(data), max_size, compress)
+    got = _feed_ws(_framer, data, cut, max_size, compress)
+    if got != expected:
+        raise AssertionError(f"framers disagree on {data!r} cut at {cut}:\nreference {expected}\ncython    {got}")
+
+
+def main() -> None:
+    target = {"http": http_target, "ws": ws_target}[sys.argv.pop(1)]
+    atheris.instrument_all()
+    atheris.Setup(sys.argv, target)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
