@@ -85,6 +85,7 @@ class HTTPProtocol(Connection):
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
         self.discarding = False  # reading the rest of a body whose response is complete
+        self.start_when_writable = False  # a pipelined request waits for the client to read
         self.proxy_trusted = False  # the peer is a proxy whose headers are believed
         # Slow-body detection without a clock read per packet: data_received counts, the ticker compares.
         self.reads = 0
@@ -159,7 +160,7 @@ class HTTPProtocol(Connection):
                 and is_websocket_upgrade(request)):
             upgrade = WebSocketUpgrade(request, client, scheme)
             self.parsing = upgrade
-            if self.current is None:
+            if self.current is None and not self.pipeline:
                 self._upgrade(upgrade)
             else:
                 self.pipeline.append(upgrade)
@@ -169,7 +170,7 @@ class HTTPProtocol(Connection):
             scope["extensions"]["tls"] = self.tls
         cycle = HTTPCycle(scope, request, self)
         self.parsing = cycle
-        if self.current is None:
+        if self.current is None and not self.pipeline:  # (a pipeline waiting for the client to read)
             self._start(cycle)
         else:
             self.pipeline.append(cycle)
@@ -223,7 +224,7 @@ class HTTPProtocol(Connection):
                 except ValueError:
                     pass
         self.pending_error = error
-        if self.current is None:
+        if self.current is None and not self.pipeline:
             self._answer_pending_error()
 
     def _answer_pending_error(self) -> None:
@@ -234,6 +235,13 @@ class HTTPProtocol(Connection):
             self._close()
 
     # -- called by the cycle (with the base class's write/drain/create_future/default_headers) ---------
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.start_when_writable:
+            self.start_when_writable = False
+            if not self.closed and self.current is None:
+                self._next_request()
 
     def body_consumed(self, size: int) -> None:
         self.buffered_body -= size
@@ -269,7 +277,16 @@ class HTTPProtocol(Connection):
             self._process(self.parser.resume())
             if self.current is not None or self.closed:
                 return
+        self._next_request()
+
+    def _next_request(self) -> None:
+        """After a response: start the next pipelined request, answer a pending error, or wait idle."""
         if self.pipeline:
+            if self.write_paused:
+                # The client is not reading what was already written: the next response waits until it
+                # does, or every pipelined request would add a whole response to the write buffer.
+                self.start_when_writable = True
+                return
             self._start(self.pipeline.popleft())
             self._resume_if_drained()
         elif self.pending_error is not None:

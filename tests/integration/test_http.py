@@ -490,3 +490,37 @@ class TestAccessLog:
         assert len(lines) == 1
         assert lines[0].startswith("127.0.0.1:")
         assert lines[0].endswith(f'"GET /p?q=%1B[31m HTTP/1.1" 200 {len(received)}')
+
+
+class TestPipelineAndAClientThatDoesNotRead:
+    async def test_pipelined_responses_wait_for_the_client_to_read(self, serve):
+        big = b"y" * (2 * 1024 * 1024)
+
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-length", str(len(big)).encode())]})
+            await send({"type": "http.response.body", "body": big})
+
+        async with serve(app) as running:
+            import socket
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.connect((running.host, running.port))
+            reader, writer = await asyncio.open_connection(sock=sock)
+            writer.write(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n" * 5 + b"GET /bad HTTP/1.1\r\n\r\n")
+            await asyncio.sleep(0.5)
+            conn = next(iter(running.server.state.connections))
+            # Not five responses in the buffer: once it is full the next ones wait until the client reads
+            # (the kernel's socket buffers may have taken a response's worth before that).
+            assert conn.transport.get_write_buffer_size() <= len(big) + 4096
+            assert len(conn.pipeline) >= 2
+            received = b""
+            while True:
+                piece = await asyncio.wait_for(reader.read(1 << 20), 5)
+                if not piece:
+                    break
+                received += piece
+            writer.close()
+        # All five, in order, then the error for the request without Host, then the close.
+        assert received.count(b"HTTP/1.1 200 OK") == 5 and len(received) > 5 * len(big)
+        assert b"HTTP/1.1 400 Bad Request" in received[-300:]
