@@ -137,6 +137,13 @@ class HTTPProtocol(Connection):
         return False
 
     def connection_lost(self, exc) -> None:
+        current = self.current
+        if current is not None and not self.closed and type(current) is HTTPCycle and current.state != COMPLETE:
+            # The client's doing, not a server fault: one debug line, and the app learns it from
+            # http.disconnect (or ClientDisconnected from send).
+            logger.debug("%s went away %s (%s)", self._peer(),
+                         "mid-request" if current.state == NOT_STARTED else "mid-response",
+                         exc or "closed by the client")
         self.closed = True
         self.state.connections.discard(self)
         for cycle in (self.current, *self.pipeline):

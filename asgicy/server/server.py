@@ -214,8 +214,9 @@ class Server:
         if state.cycles:
             logger.info("Waiting for %d request(s) in progress to finish", len(state.cycles))
         # Connections close themselves: after their response in progress, or (idle) when their keep-alive
-        # timeout expires; see HTTPProtocol.shutdown for why idle ones are not cut at once.
-        while state.connections and not self.force_exit:
+        # timeout expires; see HTTPProtocol.shutdown for why idle ones are not cut at once. An app still
+        # running after its client left is waited for too, up to the same timeout.
+        while (state.connections or state.cycles) and not self.force_exit:
             if deadline is not None and time.monotonic() >= deadline:
                 if state.cycles:
                     logger.warning("Graceful shutdown timed out; cancelling %d request(s)", len(state.cycles))
