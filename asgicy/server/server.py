@@ -154,6 +154,8 @@ class Server:
         def factory():
             return protocol_class(state)
 
+        self._factory = factory
+
         try:
             if sockets:
                 for sock in sockets:
@@ -186,6 +188,21 @@ class Server:
             for line in describe_bound([sock for server in self._servers for sock in server.sockets], ssl_context):
                 logger.info("%s", line)
 
+    async def _accept_pending(self, state: ServerState, listeners: list) -> None:
+        for listener in listeners:
+            try:
+                listener.setblocking(False)
+                while True:
+                    try:
+                        conn, _ = listener.accept()
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    await state.loop.connect_accepted_socket(self._factory, conn, ssl=state.ssl_context)
+            except OSError as exc:  # pragma: no cover - best effort
+                logger.debug("accepting pending connections at shutdown: %s", exc)
+            finally:
+                listener.close()
+
     # -- the clock ----------------------------------------------------------------------------------
 
     async def _tick(self, state: ServerState) -> None:
@@ -205,8 +222,19 @@ class Server:
 
     async def _shutdown(self, state: ServerState) -> None:
         logger.info("Shutting down")
+        # Connections the kernel has completed but the loop has not accepted yet were taken before the
+        # stop: they are accepted and served (with Connection: close) instead of being reset when the
+        # listening socket closes. A duplicate of each listening socket outlives the server's own.
+        pending = []
+        for server in self._servers:
+            for sock in server.sockets:
+                try:
+                    pending.append(socket.socket(fileno=os.dup(sock.fileno())))
+                except OSError:  # pragma: no cover - the socket is already gone
+                    pass
         for server in self._servers:
             server.close()  # stop accepting
+        await self._accept_pending(state, pending)
         for conn in list(state.connections):
             conn.shutdown()
         timeout = self.config.timeout_graceful_shutdown

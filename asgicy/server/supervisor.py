@@ -164,12 +164,15 @@ class Supervisor:
                 self.spawn()
             self._loop()
         finally:
+            # The workers hold their own copies of the listening sockets: closing ours first means the
+            # socket stops listening as soon as they stop accepting, rather than queueing connections
+            # that nobody will accept until the last worker has finished.
+            for sock in self.sockets:
+                sock.close()
             self._stop_all()
             self.watch_stop.set()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            for sock in self.sockets:
-                sock.close()
             if config.uds and os.path.exists(config.uds):
                 os.unlink(config.uds)
         logger.info("Stopped supervisor process [%d]", os.getpid())
