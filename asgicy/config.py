@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "ASGICY_"
-# Environment variables that are not options (the parser choice is read before any option exists).
+# Environment variables that are not options: the parser choice (read before any option exists), and the
+# test suite's own knobs, which are set around servers the tests start.
 ENV_NOT_OPTIONS = frozenset({"ASGICY_PURE_PYTHON"})
+ENV_NOT_OPTIONS_PREFIX = "ASGICY_TEST_"
 # Names other servers and platforms already use for the same thing (uvicorn and gunicorn read these).
 ENV_ALIASES = {"WEB_CONCURRENCY": "workers", "FORWARDED_ALLOW_IPS": "forwarded_allow_ips"}
 
@@ -351,7 +353,7 @@ def environment_options(environ) -> dict:
         if environ.get(alias, "") != "":
             options[name] = _from_env(fields[name], alias, environ[alias])
     for key, text in environ.items():
-        if not key.startswith(ENV_PREFIX) or key in ENV_NOT_OPTIONS:
+        if not key.startswith(ENV_PREFIX) or key in ENV_NOT_OPTIONS or key.startswith(ENV_NOT_OPTIONS_PREFIX):
             continue
         name = key[len(ENV_PREFIX):].lower()
         if name not in fields:

@@ -78,7 +78,8 @@ def test_safe_escapes_control_characters():
 def test_environment_variables_set_options():
     environ = {"ASGICY_PORT": "9002", "ASGICY_PROXY_HEADERS": "off", "ASGICY_RELOAD_EXCLUDES": "*.tmp, build/*",
                "ASGICY_LIMIT_CONCURRENCY": "none", "ASGICY_TIMEOUT_KEEP_ALIVE": "1.5", "WEB_CONCURRENCY": "3",
-               "FORWARDED_ALLOW_IPS": "*", "ASGICY_PURE_PYTHON": "1", "UNRELATED": "x"}
+               "FORWARDED_ALLOW_IPS": "*", "ASGICY_PURE_PYTHON": "1", "ASGICY_TEST_SOAK_SECONDS": "5",
+               "UNRELATED": "x"}
     config = resolve({}, environ=environ, cwd="/nonexistent")
     assert (config.port, config.proxy_headers, config.reload_excludes, config.limit_concurrency,
             config.timeout_keep_alive, config.workers, config.forwarded_allow_ips) == (

@@ -2,7 +2,7 @@
 
 The whole case set (517 cases, the 12.x and 13.x compression groups included) runs against the Cython
 framer; groups 1-10 also run against the pure-Python reference. A summary of each run is written to
-``$ASGICY_AUTOBAHN_REPORT`` (a JSON file) when that is set; the docs' conformance table comes from it.
+``$ASGICY_TEST_AUTOBAHN_REPORT`` (a JSON file) when that is set; the docs' conformance table comes from it.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def summarize(results, seconds, label):
             counts[behavior] += 1
     summary = {"label": label, "cases": len(results), "seconds": round(seconds, 1), **counts,
                "non_strict_cases": [r.case_id for r in results if _name(r.behavior) == "NON-STRICT"]}
-    report = os.environ.get("ASGICY_AUTOBAHN_REPORT")
+    report = os.environ.get("ASGICY_TEST_AUTOBAHN_REPORT")
     if report:
         existing = json.loads(Path(report).read_text()) if Path(report).exists() else []
         Path(report).write_text(json.dumps([*existing, summary], indent=2))

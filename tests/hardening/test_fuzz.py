@@ -1,6 +1,6 @@
 """A bounded run of the coverage-guided fuzz targets in tests/hardening/fuzz_targets.py.
 
-Each target runs for ASGICY_FUZZ_SECONDS (20 by default) in its own process, seeded with the smuggling
+Each target runs for ASGICY_TEST_FUZZ_SECONDS (20 by default) in its own process, seeded with the smuggling
 corpus and the framer's test frames; any crash, hang or disagreement between the Cython and reference
 implementations fails the test and leaves the input in the test's temporary directory.
 """
@@ -21,7 +21,7 @@ from .smuggling_corpus import REFUSED, UNAMBIGUOUS
 
 pytest.importorskip("atheris")  # a test dependency; this only guards a partial install
 
-SECONDS = int(os.environ.get("ASGICY_FUZZ_SECONDS", "20"))
+SECONDS = int(os.environ.get("ASGICY_TEST_FUZZ_SECONDS", "20"))
 TARGETS = Path(__file__).with_name("fuzz_targets.py")
 
 

@@ -15,7 +15,7 @@ from asgicy.http.errors import HTTPProtocolError
 
 from .helpers import normalize
 
-EXAMPLES = int(os.environ.get("ASGICY_DIFF_EXAMPLES", "600"))
+EXAMPLES = int(os.environ.get("ASGICY_TEST_DIFF_EXAMPLES", "600"))
 
 REQUEST_LINES = [b"GET / HTTP/1.1", b"POST /a?b=c HTTP/1.1", b"GET http://h/p HTTP/1.1", b"OPTIONS * HTTP/1.1",
                  b"GET / HTTP/1.0", b"GET / HTTP/2.0", b"CONNECT h:1 HTTP/1.1", b"G T / HTTP/1.1", b"GET /\x00 HTTP/1.1"]

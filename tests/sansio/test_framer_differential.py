@@ -13,7 +13,7 @@ from asgicy.ws.errors import WebSocketProtocolError
 from .test_framer import norm
 from .wsframes import deflated, frame
 
-EXAMPLES = int(os.environ.get("ASGICY_DIFF_EXAMPLES", "600"))
+EXAMPLES = int(os.environ.get("ASGICY_TEST_DIFF_EXAMPLES", "600"))
 
 PAYLOADS = st.sampled_from([b"", b"hello", "h\u00e9llo \u2713 \U0001f600".encode(), b"\xed\xa0\x80", b"\xff",
                             b"\xe2\x82", b"\x82\xac", b"x" * 130, b"\x03\xe8bye", b"\x03", b"\x03\xed\xff",
