@@ -19,7 +19,7 @@ copyright = "2026, the asgicy developers"
 release = version = __version__
 
 extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.viewcode", "asgicy_docs"]
-exclude_patterns = ["_build", "tutorial/README.md", "**/.ipynb_checkpoints", "jupyter_execute"]
+exclude_patterns = ["_build", "_generated", "tutorial/README.md", "**/.ipynb_checkpoints", "jupyter_execute"]
 source_suffix = {".md": "myst-nb"}
 
 nitpicky = True

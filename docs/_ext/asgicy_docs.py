@@ -2,6 +2,7 @@
 
 - ``reference/options.md``: every option, from the single declaration in :mod:`asgicy.config` (the same
   one the CLI and ``asgicy.run`` use), with its flag, keyword, default and help.
+- ``_generated/limits.md``: the limits and timeouts table the security page includes.
 - ``_static/generated/state-machine.svg``: the request state machine, drawn from
   ``asgicy.http.reference.TRANSITIONS`` (which tests/sansio/test_state_machine.py checks against both
   parsers).
@@ -128,12 +129,34 @@ def draw_state_machine(out: Path) -> None:
     plt.close(fig)
 
 
-def generate(app) -> None:
-    source = Path(app.srcdir)
-    page = source / "reference" / "options.md"
-    text = options_page()
+# The options that bound what one client can make the server do, for the security page.
+LIMIT_OPTIONS = ("limit_request_line", "limit_request_headers", "limit_request_header_size", "limit_request_body",
+                 "limit_concurrency", "timeout_header_read", "timeout_body_read", "timeout_keep_alive",
+                 "timeout_graceful_shutdown", "ws_max_size", "ws_max_queue", "ws_ping_interval", "ws_ping_timeout",
+                 "backlog", "forwarded_allow_ips")
+
+
+def limits_table() -> str:
+    from asgicy.config import Config, flag_of
+
+    fields = {f.name: f for f in Config.options()}
+    lines = ["| option | default | what it bounds |", "| --- | --- | --- |"]
+    for name in LIMIT_OPTIONS:
+        f = fields[name]
+        lines.append(f"| `{flag_of(f)}` | {_default(f)} | {f.metadata['help'].replace('|', chr(92) + '|')} |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_if_changed(page: Path, text: str) -> None:
+    page.parent.mkdir(parents=True, exist_ok=True)
     if not page.exists() or page.read_text() != text:  # rewriting an unchanged page would rebuild it
         page.write_text(text)
+
+
+def generate(app) -> None:
+    source = Path(app.srcdir)
+    _write_if_changed(source / "reference" / "options.md", options_page())
+    _write_if_changed(source / "_generated" / "limits.md", limits_table())
     draw_state_machine(source / "_static" / "generated" / "state-machine.svg")
 
 
