@@ -23,11 +23,12 @@ GROUP_TITLES = {"app": "application", "socket": "socket", "server": "server", "l
 def _value_type(f: dataclasses.Field):
     """argparse's converter for an option: the same text rules as the environment ('none' for none)."""
     def convert(text: str):
+        if kind_of(f)[0] is list:
+            return text  # one item per flag (action="append"); commas belong to the item
         try:
-            value = parse_text(f, text)
+            return parse_text(f, text)
         except ConfigError as exc:
             raise argparse.ArgumentTypeError(str(exc).removeprefix(f.name + " ")) from None
-        return value[0] if isinstance(value, list) and len(value) == 1 else value
     convert.__name__ = kind_of(f)[0].__name__  # argparse names the type in its error messages
     return convert
 

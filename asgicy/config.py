@@ -36,8 +36,8 @@ class ConfigError(ValueError):
 
 
 def option(default: Any, help: str, *, flag: str | None = None, choices: tuple | None = None,
-           metavar: str | None = None, group: str = "server", cli: bool = True) -> Any:
-    meta = {"help": help, "flag": flag, "choices": choices, "metavar": metavar, "group": group, "cli": cli}
+           metavar: str | None = None, group: str = "server") -> Any:
+    meta = {"help": help, "flag": flag, "choices": choices, "metavar": metavar, "group": group}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)

@@ -237,7 +237,7 @@ class ProxyProtocolParser:
         if not buffer:
             return None
         if buffer[:1] == b"P":
-            if not b"PROXY "[:len(buffer)] == buffer[:6]:
+            if buffer[:6] != b"PROXY "[:len(buffer)]:
                 raise ProxyProtocolError("the connection does not start with a PROXY protocol header")
             end = buffer.find(b"\r\n", 0, V1_MAX)
             if end < 0:

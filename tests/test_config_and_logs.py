@@ -26,9 +26,9 @@ def test_every_option_is_on_the_command_line_and_its_help_shows_the_default():
 def test_command_line_values_are_converted_like_the_environment():
     args = vars(build_parser().parse_args(["--port", "9001", "--limit-request-body", "none", "--reload-dir", "a",
                                             "--reload-dir", "b", "--ssl-cert-reqs", "2", "--timeout-keep-alive",
-                                            "2.5"]))
+                                            "2.5", "--reload-include", "*.{html,txt}"]))
     assert args == {"port": 9001, "limit_request_body": None, "reload_dirs": ["a", "b"], "ssl_cert_reqs": 2,
-                    "timeout_keep_alive": 2.5}
+                    "timeout_keep_alive": 2.5, "reload_includes": ["*.{html,txt}"]}
 
 
 def test_boolean_options_have_no_forms():

@@ -13,7 +13,6 @@ import logging
 import os
 import stat
 from http import HTTPStatus
-from time import monotonic
 from urllib.parse import unquote
 
 from .errors import ASGIEventError, ClientDisconnected
@@ -145,7 +144,7 @@ class HTTPCycle:
         self.bytes_sent = 0
         self.no_body = False
         self.response_size = 0
-        self.started = monotonic()  # for the access log's durations
+        self.started = 0.0  # set by the connection when the access log shows durations
         self.response_headers = ()
         self.trailers = NO_TRAILERS
         self.trailers_done = False

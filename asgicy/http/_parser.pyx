@@ -583,19 +583,23 @@ cdef inline bint _is_qdtext(unsigned char b):
     return b == 9 or b == 32 or b == 33 or (35 <= b <= 91) or (93 <= b <= 126) or b >= 128
 
 
+cdef inline Py_ssize_t _token_end(const char* line, Py_ssize_t i, Py_ssize_t n):
+    """Where the token starting at i ends, or -1 if it is empty (see the reference's _extension_token_end)."""
+    cdef Py_ssize_t start = i
+    while i < n and TCHAR[<unsigned char>line[i]]:
+        i += 1
+    return i if i > start else -1
+
+
 cdef bint _valid_chunk_extensions(const char* line, Py_ssize_t i, Py_ssize_t n):
     """RFC 9112 7.1.1 from the first ';': *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ).
     The reference's _check_chunk_extensions says why it is this strict."""
-    cdef Py_ssize_t start
     cdef unsigned char b
     while i < n:
         if line[i] != 59:  # ';'
             return False
-        i = _skip_bws(line, i + 1, n)
-        start = i
-        while i < n and TCHAR[<unsigned char>line[i]]:
-            i += 1
-        if i == start:
+        i = _token_end(line, _skip_bws(line, i + 1, n), n)
+        if i < 0:
             return False
         i = _skip_bws(line, i, n)
         if i < n and line[i] == 61:  # '='
@@ -620,10 +624,8 @@ cdef bint _valid_chunk_extensions(const char* line, Py_ssize_t i, Py_ssize_t n):
                         return False
                     i += 1
             else:
-                start = i
-                while i < n and TCHAR[<unsigned char>line[i]]:
-                    i += 1
-                if i == start:
+                i = _token_end(line, i, n)
+                if i < 0:
                     return False
             i = _skip_bws(line, i, n)
     return True

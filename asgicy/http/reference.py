@@ -113,6 +113,17 @@ def _is_qdtext(b: int) -> bool:
     return b == 0x09 or b == 0x20 or b == 0x21 or 0x23 <= b <= 0x5B or 0x5D <= b <= 0x7E or b >= 0x80
 
 
+def _extension_token_end(line: bytes, i: int) -> int:
+    """Where the token (RFC 9110 5.6.2) starting at ``i`` ends; a chunk extension's names and values
+    cannot be empty."""
+    start = i
+    while i < len(line) and line[i] in TCHAR:
+        i += 1
+    if i == start:
+        raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+    return i
+
+
 def _check_chunk_extensions(line: bytes, i: int) -> None:
     """RFC 9112 7.1.1, from the first ';': chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS
     chunk-ext-val ] ), a name a token, a value a token or a quoted-string. Parsers that skip extensions
@@ -121,13 +132,7 @@ def _check_chunk_extensions(line: bytes, i: int) -> None:
     while i < n:
         if line[i] != 0x3B:
             raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
-        i = _skip_bws(line, i + 1)
-        start = i
-        while i < n and line[i] in TCHAR:
-            i += 1
-        if i == start:
-            raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
-        i = _skip_bws(line, i)
+        i = _skip_bws(line, _extension_token_end(line, _skip_bws(line, i + 1)))
         if i < n and line[i] == 0x3D:
             i = _skip_bws(line, i + 1)
             if i < n and line[i] == 0x22:
@@ -147,11 +152,7 @@ def _check_chunk_extensions(line: bytes, i: int) -> None:
                         raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
                     i += 1
             else:
-                start = i
-                while i < n and line[i] in TCHAR:
-                    i += 1
-                if i == start:
-                    raise HTTPProtocolError(E.INVALID_CHUNK_EXTENSION)
+                i = _extension_token_end(line, i)
             i = _skip_bws(line, i)
 
 

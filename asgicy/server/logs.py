@@ -84,6 +84,7 @@ class AccessFormat:
         from ..config import ConfigError
 
         self.pieces: list = []
+        self.timed = False  # a duration atom is used: requests must be timed from their head
         position = 0
         for match in _ATOM.finditer(text):
             literal = text[position:match.start()]
@@ -106,6 +107,7 @@ class AccessFormat:
                         ((key.lower(), value) for key, value in cycle.response_headers), name))
             elif atom in _ATOMS:
                 self.pieces.append(_ATOMS[atom])
+                self.timed = self.timed or atom in "TLMD"
             else:
                 raise ConfigError(f"access_log_format: unknown atom %({atom})s; known: "
                                   + ", ".join(f"%({a})s" for a in _ATOMS) + ", %({header}i)s, %({header}o)s")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from time import monotonic
 from http import HTTPStatus
 
 from ..asgi.http import COMPLETE, NOT_STARTED, HTTPCycle, build_scope
@@ -176,6 +177,8 @@ class HTTPProtocol(Connection):
         if self.tls is not None:
             scope["extensions"]["tls"] = self.tls
         cycle = HTTPCycle(scope, request, self)
+        if state.time_requests:
+            cycle.started = monotonic()
         self.parsing = cycle
         if self.current is None and not self.pipeline:  # (a pipeline waiting for the client to read)
             self._start(cycle)

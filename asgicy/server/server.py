@@ -51,6 +51,8 @@ class ServerState:
         self.date_header = b""
         self.access_log = config.access_log
         self._access = AccessLogger(config.access_log_format)
+        # Only a format with a duration atom pays for a clock read per request.
+        self.time_requests = config.access_log and self._access.format is not None and self._access.format.timed
         self.trusted = TrustedPeers.parse(config.forwarded_allow_ips)
         self.ssl_context = None
         self.tls_info = None

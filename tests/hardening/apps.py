@@ -1,6 +1,12 @@
 """Apps the hardening tests serve in real processes."""
 
 import asyncio
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))  # served from here
+
+from tests.conformance.echo_app import app as ws_echo  # noqa: E402
 
 BIG = b"x" * (1024 * 1024)
 
@@ -14,13 +20,7 @@ async def app(scope, receive, send):
             if message["type"] == "lifespan.shutdown":
                 return
     if scope["type"] == "websocket":
-        await receive()
-        await send({"type": "websocket.accept"})
-        while True:
-            message = await receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            await send({"type": "websocket.send", "bytes": message.get("bytes"), "text": message.get("text")})
+        return await ws_echo(scope, receive, send)
     path = scope["path"]
     body = b""
     while True:

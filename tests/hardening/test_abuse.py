@@ -13,6 +13,7 @@ import httpx
 import pytest
 import websockets
 
+from tests.conformance.echo_app import app as ws_echo
 from tests.integration.apps import echo_body, hello
 from tests.sansio.wsframes import deflated, frame
 
@@ -191,16 +192,6 @@ def test_thousands_of_idle_connections_cost_a_few_kib_each(launch):
 
 
 # -- WebSocket floods --------------------------------------------------------------------------------------
-
-async def ws_echo(scope, receive, send):
-    await receive()
-    await send({"type": "websocket.accept"})
-    while True:
-        message = await receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        await send({"type": "websocket.send", "bytes": message.get("bytes"), "text": message.get("text")})
-
 
 async def raw_ws(running, extensions=b""):
     reader, writer = await asyncio.open_connection(running.host, running.port)

@@ -236,3 +236,15 @@ class TestProxyProtocolOnTheServer:
             assert await raw_exchange(running, b"PROXY TCP4 192.0.2.1 198.51.100.2 1 2\r\nGET / HTTP/1.1\r\n"
                                       b"host: x\r\n\r\n") == b""
         assert "not in --forwarded-allow-ips: closed" in error_log.text
+
+
+async def test_access_log_durations_are_timed_from_the_request_head(serve, caplog):
+    async def slow(scope, receive, send):
+        await asyncio.sleep(0.05)
+        await hello(scope, receive, send)
+
+    caplog.set_level("INFO", logger="asgicy.access")
+    async with serve(slow, access_log_format="%(s)s %(M)s") as running, httpx.AsyncClient() as client:
+        await client.get(running.url)
+    status, millis = caplog.records[-1].getMessage().split()
+    assert status == "200" and 50 <= int(millis) < 5000
