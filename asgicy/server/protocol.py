@@ -20,6 +20,7 @@ from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
 from .connection import Connection
+from .eager import AppRunner
 from .websocket import WebSocketProtocol
 
 logger = logging.getLogger("asgicy.error")
@@ -81,6 +82,8 @@ class HTTPProtocol(Connection):
         self.current: HTTPCycle | None = None  # the cycle whose response is being produced
         self.parsing: HTTPCycle | None = None  # the cycle the parser is reading a body for
         self.pipeline: deque = deque()  # cycles parsed, waiting for their turn
+        self.ready: HTTPCycle | None = None  # parsed in this read; starts once this read's body is fed to it
+        self.runner = AppRunner(self.loop, state.tasks)
         self.pending_error: HTTPProtocolError | None = None
         self.buffered_body = 0
         self.head_deadline = 0.0
@@ -113,20 +116,36 @@ class HTTPProtocol(Connection):
         self.reads += 1
         if self.idle_deadline and not self.discarding:
             self.idle_deadline = 0.0
-        self._process(self.parser.feed(data))
+        # Apps run eagerly in here (eager.py); what they write goes out in one piece at the end.
+        self.batch = []
+        try:
+            self._process(self.parser.feed(data))
+        finally:
+            self.flush_batch()
+            self.batch = None
 
     def _process(self, events: list) -> None:
         for event in events:
             if type(event) is bytes:
                 self.buffered_body += self.parsing.feed_body(event)
             elif type(event) is Request:
+                if self.ready is not None:
+                    self._launch()
                 self._on_request(event)
             elif type(event) is EndOfMessage:
                 self.parsing.end_body()
                 self.discarding = False
+                if self.ready is not None:
+                    self._launch()
             else:
                 self._on_protocol_error(event)
+                if self.ready is not None:
+                    # Its body broke before it started: it starts knowing that (receive says disconnect,
+                    # send raises), and the error status is answered when its app is done.
+                    self._launch()
                 return
+        if self.ready is not None:
+            self._launch()
         if self.buffered_body > BODY_HIGH_WATER or len(self.pipeline) >= MAX_PIPELINED:
             self._pause_reading()
         if not self.head_deadline and self.parser.in_head:
@@ -153,7 +172,9 @@ class HTTPProtocol(Connection):
         if self.parsing is not None:
             self.parsing.disconnect()
         self.pipeline.clear()
+        self.ready = None
         self._wake_drain_waiters()
+        self.runner.close()
 
     # -- requests -----------------------------------------------------------------------------------
 
@@ -180,10 +201,19 @@ class HTTPProtocol(Connection):
         if state.time_requests:
             cycle.started = monotonic()
         self.parsing = cycle
-        if self.current is None and not self.pipeline:  # (a pipeline waiting for the client to read)
+        # Started by _launch once the body that came in the same read is fed to it, so an app reading a
+        # small body gets it without waiting.
+        self.ready = cycle
+
+    def _launch(self) -> None:
+        cycle = self.ready
+        self.ready = None
+        if self.current is None and not self.pipeline and not self.write_paused:
             self._start(cycle)
         else:
             self.pipeline.append(cycle)
+            if self.current is None:
+                self._next_request()  # (which waits while the client is not reading what was written)
 
     def _start(self, cycle) -> None:
         if type(cycle) is WebSocketUpgrade:
@@ -200,9 +230,7 @@ class HTTPProtocol(Connection):
             self.response_complete(cycle)
             return
         state.cycles.add(cycle)
-        task = self.loop.create_task(cycle.run(self.app))
-        state.tasks.add(task)
-        task.add_done_callback(state.tasks.discard)
+        self.runner.run(cycle.run(self.app))
 
     def _upgrade(self, upgrade: WebSocketUpgrade) -> None:
         """The upgrade's turn: check the handshake, then hand the transport to a WebSocketProtocol."""
@@ -215,6 +243,7 @@ class HTTPProtocol(Connection):
             self._close()
             return
         ws = WebSocketProtocol(self, upgrade, handshake)
+        self.flush_batch()  # responses before the upgrade go out before the WebSocket writes anything
         self.current = None
         self.closed = True  # this protocol is done with the transport; the WebSocket owns it now
         self.state.connections.discard(self)
@@ -234,14 +263,14 @@ class HTTPProtocol(Connection):
                 except ValueError:
                     pass
         self.pending_error = error
-        if self.current is None and not self.pipeline:
+        if self.current is None and not self.pipeline and self.ready is None:
             self._answer_pending_error()
 
     def _answer_pending_error(self) -> None:
         error = self.pending_error
         self.pending_error = None
         if not self.closed:
-            self.transport.write(error_response(error.status_hint, error.message))
+            self.write(error_response(error.status_hint, error.message))
             self._close()
 
     # -- called by the cycle (with the base class's write/drain/create_future/default_headers) ---------
@@ -250,8 +279,7 @@ class HTTPProtocol(Connection):
         super().resume_writing()
         if self.start_when_writable:
             self.start_when_writable = False
-            if not self.closed and self.current is None:
-                self._next_request()
+            self._after_response()
 
     def body_consumed(self, size: int) -> None:
         self.buffered_body -= size
@@ -282,29 +310,54 @@ class HTTPProtocol(Connection):
             self._close()
             return
         self.current = None
-        if self.parser.paused:
-            # An upgrade the app answered as plain HTTP: the connection goes on as HTTP/1.1.
-            self._process(self.parser.resume())
-            if self.current is not None or self.closed:
-                return
-        self._next_request()
+        if self.batch is None:
+            # Completed by an app running in a task: what comes next starts from a callback of its own,
+            # so it can run eagerly too (and never inside this app's send).
+            self.loop.call_soon(self._after_response, context=self.runner.base_context)
+        elif not self.pipeline:
+            # Inside a read: a request queued behind this one is started by whoever is driving
+            # (_launch or _next_request), one after another rather than one inside the other.
+            self._after_response()
+
+    def _after_response(self) -> None:
+        """What follows a response: requests parsed after an upgrade, the next pipelined request, an error
+        to answer, or waiting idle. From a callback of its own, its writes are collected like a read's."""
+        if self.closed or self.current is not None:
+            return
+        own_batch = self.batch is None
+        if own_batch:
+            self.batch = []
+        try:
+            if self.parser.paused:
+                # An upgrade the app answered as plain HTTP: the connection goes on as HTTP/1.1.
+                self._process(self.parser.resume())
+                if self.current is not None or self.closed:
+                    return
+            self._next_request()
+        finally:
+            if own_batch:
+                self.flush_batch()
+                self.batch = None
 
     def _next_request(self) -> None:
-        """After a response: start the next pipelined request, answer a pending error, or wait idle."""
-        if self.pipeline:
-            if self.write_paused:
-                # The client is not reading what was already written: the next response waits until it
-                # does, or every pipelined request would add a whole response to the write buffer.
-                self.start_when_writable = True
+        """After a response: start the pipelined requests in turn, answer a pending error, or wait idle."""
+        while self.current is None and not self.closed:
+            if self.pipeline:
+                if self.write_paused:
+                    # The client is not reading what was already written: the next response waits until it
+                    # does, or every pipelined request would add a whole response to the write buffer.
+                    self.start_when_writable = True
+                    return
+                self._start(self.pipeline.popleft())
+                self._resume_if_drained()
+            elif self.pending_error is not None:
+                self._answer_pending_error()
                 return
-            self._start(self.pipeline.popleft())
-            self._resume_if_drained()
-        elif self.pending_error is not None:
-            self._answer_pending_error()
-        else:
-            self._resume_if_drained()
-            if not self.parser.in_head:
-                self.idle_deadline = self.loop.time() + self.config.timeout_keep_alive
+            else:
+                self._resume_if_drained()
+                if not self.parser.in_head:
+                    self.idle_deadline = self.loop.time() + self.config.timeout_keep_alive
+                return
 
     def abort_response(self, cycle: HTTPCycle) -> None:
         """The app failed mid-response: close, so the client sees an incomplete message, not a whole one."""

@@ -1,0 +1,169 @@
+"""Apps run eagerly in the read that brought their request, on the connection's host task (server/eager.py).
+
+What an app can observe must be what it would see in a task of its own: a current task, the same one after
+it suspends (anyio's cancel scopes and sniffio depend on it), context variables of its own, and no waiting
+behind an earlier app still running after its response. And what the eager run is for: the responses to
+requests that arrived together leave together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+import anyio
+import pytest
+import sniffio
+
+from asgicy.config import Config
+from asgicy.server.protocol import HTTPProtocol
+from asgicy.server.server import ServerState
+
+from .wire import Wire
+
+REQUEST = b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+async def send_text(send, text: str) -> None:
+    body = text.encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_an_app_runs_in_one_task_before_and_after_it_suspends(serve):
+    async def app(scope, receive, send):
+        before = asyncio.current_task()
+        await asyncio.sleep(0.01)
+        after = asyncio.current_task()
+        await send_text(send, f"{before is not None} {before is after}")
+
+    async with serve(app) as running:
+        wire = await Wire.open(running)
+        for _ in range(3):  # the host task serves one request after another
+            await wire.send(REQUEST % b"")
+            assert (await wire.response()).body == b"True True"
+        wire.writer.close()
+
+
+async def test_anyio_cancel_scopes_threads_and_sniffio_work(serve):
+    async def app(scope, receive, send):
+        library = sniffio.current_async_library()  # asks for the current task, before any suspension
+        with anyio.CancelScope():
+            await anyio.sleep(0.01)  # entered eagerly, left on the host task
+        with anyio.move_on_after(0.05) as timed_out:
+            await anyio.sleep(10)
+        answer = await anyio.to_thread.run_sync(lambda: 42)
+        await send_text(send, f"{library} {timed_out.cancelled_caught} {answer}")
+
+    async with serve(app) as running:
+        wire = await Wire.open(running)
+        await wire.send(REQUEST % b"")
+        assert (await wire.response()).body == b"asyncio True 42"
+        wire.writer.close()
+
+
+async def test_context_variables_stay_with_their_request(serve):
+    request_path = contextvars.ContextVar("request_path", default="unset")
+
+    async def app(scope, receive, send):
+        seen = request_path.get()
+        request_path.set(scope["path"])
+        if scope["path"] == "/wait":
+            await asyncio.sleep(0.01)  # the rest runs on the host task, in the same context
+        await send_text(send, f"{seen} {request_path.get()}")
+
+    async with serve(app) as running:
+        wire = await Wire.open(running)
+        await wire.send(REQUEST % b"first" + REQUEST % b"wait" + REQUEST % b"last")
+        bodies = [(await wire.response()).body for _ in range(3)]
+        wire.writer.close()
+    assert bodies == [b"unset /first", b"unset /wait", b"unset /last"]
+
+
+async def test_an_app_still_running_after_its_response_does_not_hold_up_the_next_request(serve):
+    second_served = asyncio.Event()
+    tail_saw_second = []
+
+    async def app(scope, receive, send):
+        await send_text(send, scope["path"])
+        if scope["path"] == "/first":
+            # Still running on the host task after its response: the next request gets a task of its own.
+            await asyncio.wait_for(second_served.wait(), 5)
+            tail_saw_second.append(True)
+        else:
+            second_served.set()
+
+    async with serve(app) as running:
+        wire = await Wire.open(running)
+        await wire.send(REQUEST % b"first")
+        assert (await wire.response()).body == b"/first"
+        await wire.send(REQUEST % b"second")
+        assert (await wire.response()).body == b"/second"
+        wire.writer.close()
+        await asyncio.sleep(0.05)
+    assert tail_saw_second == [True]
+
+
+async def test_an_app_raising_cancelled_error_at_once_gets_a_500_and_the_server_goes_on(serve, error_log):
+    async def app(scope, receive, send):
+        if scope["path"] == "/cancel":
+            raise asyncio.CancelledError()
+        await send_text(send, "fine")
+
+    async with serve(app) as running:
+        wire = await Wire.open(running)
+        await wire.send(REQUEST % b"cancel")
+        assert (await wire.response()).status == 500
+        wire = await Wire.open(running)
+        await wire.send(REQUEST % b"next")
+        assert (await wire.response()).body == b"fine"
+        wire.writer.close()
+
+
+class RecordingTransport:
+    """A transport that keeps every write, to count how many pieces the responses went out in."""
+
+    def __init__(self) -> None:
+        self.writes: list = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def get_extra_info(self, name, default=None):
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def close(self) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("suspends", [False, True])
+async def test_pipelined_responses_leave_in_one_write(suspends):
+    async def app(scope, receive, send):
+        if suspends:
+            await asyncio.sleep(0)
+        await send_text(send, scope["path"])
+
+    loop = asyncio.get_running_loop()
+    state = ServerState(Config(app=app, access_log=False, lifespan="off"), app, loop)
+    state.lifespan_state = {}
+    protocol = HTTPProtocol(state)
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    requests = b"".join(REQUEST % b"%02d" % n for n in range(16))
+    loop.call_soon(protocol.data_received, requests)  # as the event loop calls it: outside any task
+    for _ in range(100):
+        await asyncio.sleep(0)
+    wire = b"".join(transport.writes)
+    assert [wire.count(b"\r\n\r\n/%02d" % n) for n in range(16)] == [1] * 16
+    assert wire.index(b"\r\n\r\n/02") < wire.index(b"\r\n\r\n/10")  # in order
+    # Apps that finish at once: every response in the read's one write. Apps that suspend each finish on
+    # the host task, in a loop step of their own, and their response goes out then.
+    assert len(transport.writes) == (16 if suspends else 1)
+    protocol.connection_lost(None)
