@@ -25,10 +25,34 @@ def event_type(message: object) -> str:
     return kind
 
 
+# Names and values that already passed the checks below: an app sends the same few headers on every
+# response, and a set lookup is much cheaper than the two regular expressions. Bounded (cleared when full),
+# so an app sending ever-new values cannot grow them.
+KNOWN_GOOD_LIMIT = 4096
+_good_names: set = set()
+_good_values: set = set()
+
+
 def validate_headers(kind: str, headers: object, key: str = "headers") -> list:
     """Returns the headers as a list of (name, value) bytes pairs, or raises naming the bad one."""
     if headers is None:
         return []
+    if type(headers) is list or type(headers) is tuple:
+        # The usual case, every pair seen before: no regular expression runs.
+        pairs = []
+        for item in headers:
+            if (type(item) is tuple or type(item) is list) and len(item) == 2:
+                name, value = item
+                if type(name) is bytes and type(value) is bytes and name in _good_names and value in _good_values:
+                    pairs.append((name, value))
+                    continue
+            break
+        else:
+            return pairs
+    return _validate_each(kind, headers, key)
+
+
+def _validate_each(kind: str, headers: object, key: str) -> list:
     if isinstance(headers, (bytes, str, dict)):
         raise ASGIEventError(kind, f"'{key}' must be an iterable of [name, value] pairs, not {type(headers).__name__}",
                              WWW)
@@ -55,6 +79,12 @@ def validate_headers(kind: str, headers: object, key: str = "headers") -> list:
             raise ASGIEventError(kind, f"{key}[{index}] value for {name!r} contains the control byte "
                                  f"0x{match.group()[0]:02x} (response splitting)", "RFC 9110 5.5")
         pairs.append((name, value))
+        if len(_good_names) >= KNOWN_GOOD_LIMIT:
+            _good_names.clear()
+        _good_names.add(name)
+        if len(_good_values) >= KNOWN_GOOD_LIMIT:
+            _good_values.clear()
+        _good_values.add(value)
     return pairs
 
 

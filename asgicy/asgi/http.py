@@ -54,6 +54,24 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _METHODS = {m: m.decode() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS")}
 
 
+# What a response header field means to the server, by the name as the app wrote it (any case); 0 for a
+# field the server only passes on. Filled as names are met, bounded like the validation cache.
+ORDINARY, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE, SERVER = range(6)
+_ROLES = {b"content-length": CONTENT_LENGTH, b"transfer-encoding": TRANSFER_ENCODING, b"connection": CONNECTION,
+          b"date": DATE, b"server": SERVER}
+_role_by_name: dict = {}
+
+
+def _field_role(name: bytes) -> int:
+    role = _role_by_name.get(name)
+    if role is None:
+        role = _ROLES.get(name.lower(), ORDINARY)
+        if len(_role_by_name) >= 4096:
+            _role_by_name.clear()
+        _role_by_name[name] = role
+    return role
+
+
 def status_line(http_version: str, status: int) -> bytes:
     line = _STATUS_LINES.get((http_version, status))
     if line is None:  # a code with no registered phrase: the reason phrase may be empty (RFC 9112 4)
@@ -343,25 +361,28 @@ class HTTPCycle:
         has_date = has_server = False
         keep_alive = self.keep_alive
         for name, value in headers:
-            lname = name.lower()
-            if lname == b"content-length":
-                if not value.isdigit() or len(value) > 18:
-                    raise ASGIEventError(kind, f"content-length {value!r} is not a decimal number", "RFC 9110 8.6")
-                length = int(value)
-                if content_length >= 0 and length != content_length:
-                    raise ASGIEventError(kind, "two content-length headers that disagree", "RFC 9110 8.6")
-                content_length = length
-                continue  # written once, with the framing, by _head()
-            elif lname == b"transfer-encoding":
-                continue  # framing is the server's (ASGI HTTP spec: ignore the app's Transfer-Encoding)
-            elif lname == b"connection":
-                if b"close" in value.lower():
-                    keep_alive = False
-                continue  # the server writes its own Connection header below
-            elif lname == b"date":
-                has_date = True
-            elif lname == b"server":
-                has_server = True
+            role = _role_by_name.get(name)
+            if role is None:
+                role = _field_role(name)
+            if role:
+                if role == CONTENT_LENGTH:
+                    if not value.isdigit() or len(value) > 18:
+                        raise ASGIEventError(kind, f"content-length {value!r} is not a decimal number", "RFC 9110 8.6")
+                    length = int(value)
+                    if content_length >= 0 and length != content_length:
+                        raise ASGIEventError(kind, "two content-length headers that disagree", "RFC 9110 8.6")
+                    content_length = length
+                    continue  # written once, with the framing, by _head()
+                elif role == TRANSFER_ENCODING:
+                    continue  # framing is the server's (ASGI HTTP spec: ignore the app's Transfer-Encoding)
+                elif role == CONNECTION:
+                    if b"close" in value.lower():
+                        keep_alive = False
+                    continue  # the server writes its own Connection header below
+                elif role == DATE:
+                    has_date = True
+                else:
+                    has_server = True
             fields.append(b"%b: %b\r\n" % (name, value))
         self.status = status
         self.response_headers = headers
