@@ -88,7 +88,7 @@ def build_scope(request, client, server, root_path: str, scheme: str, state) -> 
     method = _METHODS.get(request.method) or request.method.decode("ascii")
     scope = {
         "type": "http",
-        "asgi": dict(ASGI_VERSION),
+        "asgi": ASGI_VERSION.copy(),
         "http_version": request.http_version,
         "method": method,
         "scheme": scheme,
@@ -242,11 +242,19 @@ class HTTPCycle:
     # -- send ---------------------------------------------------------------------------------------
 
     async def send(self, message: dict) -> None:
-        kind = event_type(message)
+        # On the hot path each check is inline for the well-formed case; the validators (which name the
+        # problem) run only when it is not.
+        kind = message.get("type") if type(message) is dict else None
+        if type(kind) is not str:
+            kind = event_type(message)
         state = self.state
         if kind == self.BODY and state != NOT_STARTED:
-            body = validate_bytes(kind, message, "body")
-            more_body = validate_bool(kind, message, "more_body")
+            body = message.get("body", b"")
+            if type(body) is not bytes:
+                body = validate_bytes(kind, message, "body")
+            more_body = message.get("more_body", False)
+            if more_body is not False and more_body is not True:
+                more_body = validate_bool(kind, message, "more_body")
             if state >= TRAILERS:
                 return self._after_body(kind)
             # The hot path, inline: one body event, framed and written (see _open_piece/_close_piece).
@@ -353,9 +361,13 @@ class HTTPCycle:
             raise ClientDisconnected("the client disconnected")
 
     def _start(self, kind: str, message: dict) -> None:
-        status = validate_status(kind, message)
+        status = message.get("status")
+        if type(status) is not int or not 200 <= status <= 599:
+            status = validate_status(kind, message)
         headers = validate_headers(kind, message.get("headers"))
-        wants_trailers = validate_bool(kind, message, "trailers")
+        wants_trailers = message.get("trailers", False)
+        if wants_trailers is not False and wants_trailers is not True:
+            wants_trailers = validate_bool(kind, message, "trailers")
         fields = []
         content_length = -1
         has_date = has_server = False

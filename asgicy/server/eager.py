@@ -21,7 +21,6 @@ caller is already inside a task, the app gets a task of its own, as it would wit
 
 from __future__ import annotations
 
-import asyncio
 from asyncio import CancelledError
 from contextvars import copy_context
 
@@ -30,7 +29,6 @@ try:  # the hooks Python's own eager tasks use (3.12); present since 3.7, privat
 except ImportError:  # pragma: no cover - a Python without them runs every app in its own task
     _enter_task = _leave_task = None
 
-_current_task = asyncio.current_task
 _NOTHING = object()
 
 
@@ -90,15 +88,19 @@ class AppRunner:
 
     def run(self, coro) -> None:
         """Runs ``coro`` (which handles its own exceptions) until it finishes or first suspends."""
-        loop = self.loop
-        if self.busy or _enter_task is None or _current_task(loop) is not None:
+        if self.busy or _enter_task is None:
             self._spawn(coro)
             return
+        loop = self.loop
         host = self.host
         if host is None or self.inbox is None:
             host = self._start_host()
+        try:
+            _enter_task(loop, host)
+        except RuntimeError:  # called from inside a task: the app cannot run eagerly here
+            self._spawn(coro)
+            return
         context = self.base_context.copy()
-        _enter_task(loop, host)
         try:
             pending = context.run(coro.send, None)
         except StopIteration:

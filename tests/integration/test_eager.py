@@ -167,3 +167,22 @@ async def test_pipelined_responses_leave_in_one_write(suspends):
     # the host task, in a loop step of their own, and their response goes out then.
     assert len(transport.writes) == (16 if suspends else 1)
     protocol.connection_lost(None)
+
+
+async def test_a_read_handled_inside_a_task_gives_the_app_a_task_of_its_own():
+    """Protocol callbacks normally run outside any task; if one does not, the host task cannot be made
+    current over the running one, and the app runs in a task of its own instead."""
+    async def app(scope, receive, send):
+        await send_text(send, "served")
+
+    state = ServerState(Config(app=app, access_log=False, lifespan="off"), app, asyncio.get_running_loop())
+    state.lifespan_state = {}
+    protocol = HTTPProtocol(state)
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(REQUEST % b"")  # from this test's own task
+    assert transport.writes == []  # not run eagerly
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert b"".join(transport.writes).endswith(b"\r\n\r\nserved")
+    protocol.connection_lost(None)
