@@ -1,4 +1,4 @@
-"""Running a request's app without a Task per request: eagerly, then on the connection's host task.
+"""Running a request's app without a Task per request: eagerly, then on a host task from a pool.
 
 Most requests never wait: the app reads a body that is already here, sends a head and a body that fit in
 the socket buffer, and returns. Making an ``asyncio.Task`` for each of them costs an allocation, a
@@ -9,14 +9,16 @@ So the protocol runs the app's coroutine at once, inside ``data_received`` (what
 
 That task cannot be a new one: an app may have asked ``asyncio.current_task()`` before it suspended. anyio
 (Starlette, FastAPI) keys its cancel scopes on it, sniffio uses it to tell that asyncio is running, and a
-cancel scope entered in one task and left in another is an error. So each connection has one long-lived
-*host* task. While an app runs eagerly the host is made the current task (``asyncio.tasks._enter_task``,
-as 3.12's eager tasks do), and if the app suspends the host task resumes it (``Resumption``): the task the
-app saw is the task it runs in. The app also runs in a copy of the context, like a task, so context
-variables it sets stay with its request.
+cancel scope entered in one task and left in another is an error. So the app runs eagerly with a *host*
+task made current (``asyncio.tasks._enter_task``, as 3.12's eager tasks do), and if it suspends, that host
+task resumes it (``Resumption``): the task the app saw is the task it runs in. The app also runs in a copy
+of the server's context, like a task, so context variables it sets stay with its request.
 
-When the host is busy (an app still running after its response, while the next request starts) or the
-caller is already inside a task, the app gets a task of its own, as it would without any of this.
+Hosts are pooled per server, not kept per connection: an app that finished eagerly hands its host back at
+once, one that suspended hands it back when it is done. The pool holds as many hosts as apps were ever
+suspended at the same time (idle ones beyond ``IDLE_HOSTS`` end), so an idle keep-alive connection costs
+no task at all. A host that was cancelled (its ``cancelling()`` count is not zero) is never reused: the
+next app must not inherit a cancellation meant for another.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ try:  # the hooks Python's own eager tasks use (3.12); present since 3.7, privat
 except ImportError:  # pragma: no cover - a Python without them runs every app in its own task
     _enter_task = _leave_task = None
 
+# Idle hosts kept for the next suspending apps; more than this many idle at once end.
+IDLE_HOSTS = 16
 _NOTHING = object()
 
 
@@ -71,83 +75,94 @@ class Resumption:
         self.coro.close()
 
 
-class AppRunner:
-    """One connection's way of running app coroutines (see the module docstring)."""
+class Host:
+    """A task that waits in ``inbox`` for a suspended app to resume, runs it to the end, and waits again."""
 
-    __slots__ = ("loop", "tasks", "base_context", "host", "inbox", "busy")
+    __slots__ = ("task", "inbox")
+
+    def __init__(self) -> None:
+        self.task = None
+        self.inbox = None
+
+
+class AppRunner:
+    """One server's way of running app coroutines (see the module docstring)."""
+
+    __slots__ = ("loop", "tasks", "base_context", "idle")
 
     def __init__(self, loop, tasks: set) -> None:
         self.loop = loop
         self.tasks = tasks  # the server's task registry: shutdown cancels what is in it
-        # Each app starts from a copy of the context the connection was made in, never from whatever
-        # context happens to be current (a callback scheduled by an earlier app carries that app's).
+        # Each app starts from a copy of this context, never from whatever context happens to be current
+        # (a callback scheduled by an earlier app carries that app's).
         self.base_context = copy_context()
-        self.host = None
-        self.inbox = None
-        self.busy = False
+        self.idle: list = []
 
     def run(self, coro) -> None:
         """Runs ``coro`` (which handles its own exceptions) until it finishes or first suspends."""
-        if self.busy or _enter_task is None:
+        if _enter_task is None:
             self._spawn(coro)
             return
         loop = self.loop
-        host = self.host
-        if host is None or self.inbox is None:
-            host = self._start_host()
+        idle = self.idle
+        host = None
+        while idle:
+            host = idle.pop()
+            if not (host.inbox.done() or host.task.cancelling()):
+                break
+            host = None  # cancelled while idle (shutdown, or a stale reference): it is ending
+        if host is None:
+            host = self._new_host()
+        task = host.task
         try:
-            _enter_task(loop, host)
+            _enter_task(loop, task)
         except RuntimeError:  # called from inside a task: the app cannot run eagerly here
+            idle.append(host)
             self._spawn(coro)
             return
         context = self.base_context.copy()
         try:
             pending = context.run(coro.send, None)
         except StopIteration:
-            return  # the usual case: done without waiting
+            self._release(host)  # the usual case: done without waiting
+            return
         except CancelledError:
-            return  # the app raised it itself; its cycle has already failed the response
+            self._release(host)  # the app raised it itself; its cycle has already failed the response
+            return
         finally:
-            _leave_task(loop, host)
-        self.busy = True
-        self.inbox.set_result(Resumption(coro, context, pending))
+            _leave_task(loop, task)
+        host.inbox.set_result(Resumption(coro, context, pending))
 
-    def close(self) -> None:
-        """The connection is gone: an idle host task ends (a busy one ends after its app)."""
-        inbox = self.inbox
-        if inbox is not None and not inbox.done():
-            inbox.set_result(None)
-        self.inbox = None
+    def _release(self, host: Host) -> None:
+        if host.inbox.done() or host.task.cancelling():
+            return  # cancelled while the app ran: it ends at its next step
+        if len(self.idle) >= IDLE_HOSTS:
+            host.inbox.set_result(None)  # enough idle hosts already: this one ends
+        else:
+            self.idle.append(host)
 
-    def _start_host(self):
-        self.inbox = self.loop.create_future()
-        self.host = host = self.loop.create_task(self._serve(), context=self.base_context.copy())
-        self.tasks.add(host)
-        host.add_done_callback(self._host_done)
+    def _new_host(self) -> Host:
+        host = Host()
+        host.inbox = self.loop.create_future()
+        host.task = task = self.loop.create_task(self._serve(host), context=self.base_context.copy())
+        self.tasks.add(task)
+        task.add_done_callback(self._host_done)
         return host
 
-    def _host_done(self, host) -> None:
-        self.tasks.discard(host)
-        if self.host is host:  # cancelled (shutdown, or an app's cancel scope): the next app gets a new one
-            self.host = None
-            self.busy = False
-            if self.inbox is not None and not self.inbox.done():
-                self.inbox.cancel()
-            self.inbox = None
+    def _host_done(self, task) -> None:
+        self.tasks.discard(task)
+        self.idle[:] = [host for host in self.idle if host.task is not task]
 
-    async def _serve(self) -> None:
+    async def _serve(self, host: Host) -> None:
         while True:
-            inbox = self.inbox
-            if inbox is None:
-                return
-            resumption = await inbox
+            resumption = await host.inbox
             if resumption is None:
                 return
-            self.inbox = self.loop.create_future()
-            try:
-                await resumption
-            finally:
-                self.busy = False
+            host.inbox = self.loop.create_future()
+            await resumption
+            if host.task.cancelling() or len(self.idle) >= IDLE_HOSTS:
+                return
+            self.idle.append(host)
 
     def _spawn(self, coro) -> None:
         task = self.loop.create_task(coro, context=self.base_context.copy())

@@ -20,7 +20,6 @@ from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
 from .connection import Connection
-from .eager import AppRunner
 from .websocket import WebSocketProtocol
 
 logger = logging.getLogger("asgicy.error")
@@ -83,7 +82,6 @@ class HTTPProtocol(Connection):
         self.parsing: HTTPCycle | None = None  # the cycle the parser is reading a body for
         self.pipeline: deque = deque()  # cycles parsed, waiting for their turn
         self.ready: HTTPCycle | None = None  # parsed in this read; starts once this read's body is fed to it
-        self.runner = AppRunner(self.loop, state.tasks)
         self.pending_error: HTTPProtocolError | None = None
         self.buffered_body = 0
         self.head_deadline = 0.0
@@ -174,7 +172,6 @@ class HTTPProtocol(Connection):
         self.pipeline.clear()
         self.ready = None
         self._wake_drain_waiters()
-        self.runner.close()
 
     # -- requests -----------------------------------------------------------------------------------
 
@@ -230,7 +227,7 @@ class HTTPProtocol(Connection):
             self.response_complete(cycle)
             return
         state.cycles.add(cycle)
-        self.runner.run(cycle.run(self.app))
+        state.runner.run(cycle.run(self.app))
 
     def _upgrade(self, upgrade: WebSocketUpgrade) -> None:
         """The upgrade's turn: check the handshake, then hand the transport to a WebSocketProtocol."""
@@ -313,7 +310,7 @@ class HTTPProtocol(Connection):
         if self.batch is None:
             # Completed by an app running in a task: what comes next starts from a callback of its own,
             # so it can run eagerly too (and never inside this app's send).
-            self.loop.call_soon(self._after_response, context=self.runner.base_context)
+            self.loop.call_soon(self._after_response, context=self.state.runner.base_context)
         elif not self.pipeline:
             # Inside a read: a request queued behind this one is started by whoever is driving
             # (_launch or _next_request), one after another rather than one inside the other.

@@ -20,6 +20,7 @@ from email.utils import formatdate
 from ..asgi.compat import as_asgi3
 from ..config import Config
 from ..http import IMPLEMENTATION
+from .eager import AppRunner
 from .lifespan import Lifespan
 from .logs import AccessLogger
 from ..proxy import TrustedPeers
@@ -45,6 +46,7 @@ class ServerState:
         self.connections: set = set()
         self.cycles: set = set()  # requests whose app is running
         self.tasks: set = set()
+        self.runner = AppRunner(loop, self.tasks)  # runs apps eagerly, on pooled host tasks
         self.lifespan_state: dict | None = None
         self.requests = 0  # responses completed, for --limit-max-requests
         self.server_header = b"server: asgicy\r\n" if config.server_header else b""

@@ -1,4 +1,4 @@
-"""Apps run eagerly in the read that brought their request, on the connection's host task (server/eager.py).
+"""Apps run eagerly in the read that brought their request, on a pooled host task (server/eager.py).
 
 What an app can observe must be what it would see in a task of its own: a current task, the same one after
 it suspends (anyio's cancel scopes and sniffio depend on it), context variables of its own, and no waiting
@@ -16,6 +16,7 @@ import pytest
 import sniffio
 
 from asgicy.config import Config
+from asgicy.server import eager
 from asgicy.server.protocol import HTTPProtocol
 from asgicy.server.server import ServerState
 
@@ -88,7 +89,7 @@ async def test_an_app_still_running_after_its_response_does_not_hold_up_the_next
     async def app(scope, receive, send):
         await send_text(send, scope["path"])
         if scope["path"] == "/first":
-            # Still running on the host task after its response: the next request gets a task of its own.
+            # Still running on its host after its response: the next request runs on another host.
             await asyncio.wait_for(second_served.wait(), 5)
             tail_saw_second.append(True)
         else:
@@ -186,3 +187,47 @@ async def test_a_read_handled_inside_a_task_gives_the_app_a_task_of_its_own():
         await asyncio.sleep(0)
     assert b"".join(transport.writes).endswith(b"\r\n\r\nserved")
     protocol.connection_lost(None)
+
+
+async def test_idle_keep_alive_connections_hold_no_task_and_hosts_are_reused(serve):
+    async def app(scope, receive, send):
+        if scope["path"] == "/wait":
+            await asyncio.sleep(0.01)  # suspends: its host task resumes it
+        await send_text(send, "ok")
+
+    async with serve(app) as running:
+        state = running.server.state
+        wires = []
+        for n in range(40):
+            wire = await Wire.open(running)
+            await wire.send(REQUEST % (b"wait" if n % 2 else b"now"))
+            assert (await wire.response()).body == b"ok"
+            wires.append(wire)
+        # Forty connections idle after a request each: the only tasks are the pooled hosts (one was
+        # enough, as the apps ran one at a time), not one per connection.
+        hosts = [task for task in state.tasks if not task.done()]
+        assert 1 <= len(hosts) <= eager.IDLE_HOSTS
+        assert len(state.runner.idle) == len(hosts)
+        for wire in wires:
+            wire.writer.close()
+
+
+async def test_a_host_cancelled_by_its_app_is_not_lent_to_the_next_one(serve):
+    seen = []
+
+    async def app(scope, receive, send):
+        task = asyncio.current_task()
+        seen.append((task, task.cancelling()))
+        if scope["path"] == "/cancel-self":
+            task.cancel()  # a stale cancellation: the app ends before it is delivered
+        await send_text(send, "ok")
+
+    async with serve(app) as running:
+        wire = await Wire.open(running)
+        # Pipelined, so the next app starts in the same read, before the cancelled host has ended.
+        await wire.send(REQUEST % b"cancel-self" + REQUEST % b"next")
+        assert (await wire.response()).body == b"ok"
+        assert (await wire.response()).body == b"ok"
+        wire.writer.close()
+    (first, _), (second, cancelling) = seen
+    assert second is not first and cancelling == 0
