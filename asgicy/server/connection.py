@@ -17,6 +17,10 @@ BATCH_LIMIT = 64 * 1024
 
 
 class Connection(asyncio.Protocol):
+    # Slots, not a __dict__: thousands of idle keep-alive connections each carry these.
+    __slots__ = ("state", "config", "loop", "transport", "client", "server", "scheme", "tls", "write_paused",
+                 "drain_waiters", "reading_paused", "closing", "closed", "batch", "batch_size")
+
     def __init__(self, state) -> None:
         self.state = state  # the ServerState shared by every connection
         self.config = state.config

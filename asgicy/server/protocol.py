@@ -72,6 +72,10 @@ class WebSocketUpgrade:
 
 
 class HTTPProtocol(Connection):
+    __slots__ = ("app", "parser", "current", "parsing", "pipeline", "ready", "pending_error", "buffered_body",
+                 "head_deadline", "idle_deadline", "discarding", "start_when_writable", "proxy_trusted", "reads",
+                 "reads_at_tick", "body_deadline")
+
     def __init__(self, state) -> None:
         super().__init__(state)
         config = self.config
@@ -352,6 +356,11 @@ class HTTPProtocol(Connection):
                 return
             else:
                 self._resume_if_drained()
+                parsing = self.parsing
+                if parsing is not None and parsing.body_complete:
+                    # Answered and read to its end: an idle connection need not keep the request, its
+                    # scope and its cycle alive until the next one.
+                    self.parsing = None
                 if not self.parser.in_head:
                     self.idle_deadline = self.loop.time() + self.config.timeout_keep_alive
                 return
