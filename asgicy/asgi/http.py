@@ -16,8 +16,8 @@ from http import HTTPStatus
 from urllib.parse import unquote
 
 from .errors import ASGIEventError, ClientDisconnected
-from .events import (WWW, event_type, validate_bool, validate_bytes, validate_headers, validate_int,
-                     validate_status)
+from .events import (KNOWN_GOOD_LIMIT, WWW, event_type, validate_bool, validate_bytes, validate_headers,
+                     validate_int, validate_status)
 
 logger = logging.getLogger("asgicy.error")
 
@@ -62,13 +62,12 @@ _ROLES = {b"content-length": CONTENT_LENGTH, b"transfer-encoding": TRANSFER_ENCO
 _role_by_name: dict = {}
 
 
-def _field_role(name: bytes) -> int:
-    role = _role_by_name.get(name)
-    if role is None:
-        role = _ROLES.get(name.lower(), ORDINARY)
-        if len(_role_by_name) >= 4096:
-            _role_by_name.clear()
-        _role_by_name[name] = role
+def _learn_role(name: bytes) -> int:
+    """The role of a name not met before (the hot path looks in ``_role_by_name`` first)."""
+    role = _ROLES.get(name.lower(), ORDINARY)
+    if len(_role_by_name) >= KNOWN_GOOD_LIMIT:
+        _role_by_name.clear()
+    _role_by_name[name] = role
     return role
 
 
@@ -375,7 +374,7 @@ class HTTPCycle:
         for name, value in headers:
             role = _role_by_name.get(name)
             if role is None:
-                role = _field_role(name)
+                role = _learn_role(name)
             if role:
                 if role == CONTENT_LENGTH:
                     if not value.isdigit() or len(value) > 18:

@@ -160,9 +160,9 @@ class AppRunner:
                 return
             host.inbox = self.loop.create_future()
             await resumption
-            if host.task.cancelling() or len(self.idle) >= IDLE_HOSTS:
-                return
-            self.idle.append(host)
+            if host.task.cancelling():
+                return  # a cancellation the app swallowed: this task is not lent again
+            self._release(host)
 
     def _spawn(self, coro) -> None:
         task = self.loop.create_task(coro, context=self.base_context.copy())
