@@ -19,8 +19,8 @@ class Request:
     content_length: int
 
 class EndOfMessage:
-    trailers: list[tuple[bytes, bytes]]
-    def __init__(self, trailers: list[tuple[bytes, bytes]]) -> None: ...
+    trailers: tuple[tuple[bytes, bytes], ...]
+    def __init__(self, trailers: tuple[tuple[bytes, bytes], ...]) -> None: ...
 
 Event = Union[Request, bytes, EndOfMessage, HTTPProtocolError]
 

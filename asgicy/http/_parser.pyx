@@ -31,6 +31,7 @@ cdef enum:
     MAX_CHUNK_LINE = 4096
     MAX_CONTENT_LENGTH_DIGITS = 18
     MAX_CHUNK_SIZE_DIGITS = 15
+    MAX_KNOWN_NAME = 32
 
 # Which header a (lowercased) name is, for the framing decisions taken at the end of the head.
 cdef enum FieldKind:
@@ -63,7 +64,10 @@ cdef void _init_tables():
 _init_tables()
 
 
+# Neither event can be part of a reference cycle (they hold bytes, str and lists of bytes pairs), so the
+# garbage collector need not track them: that is two calls fewer per event.
 @cython.freelist(64)
+@cython.no_gc
 cdef class Request:
     """A parsed request head (see ``asgicy.http.reference.Request`` for the meaning of each field)."""
     cdef public bytes method
@@ -82,9 +86,10 @@ cdef class Request:
 
 
 @cython.freelist(64)
+@cython.no_gc
 cdef class EndOfMessage:
-    """The end of a request body; ``trailers`` is a list of ``(name, value)``."""
-    cdef public list trailers
+    """The end of a request body; ``trailers`` is a tuple of ``(name, value)``."""
+    cdef public tuple trailers
 
     def __init__(self, trailers):
         self.trailers = trailers
@@ -93,7 +98,7 @@ cdef class EndOfMessage:
         return f"<EndOfMessage trailers={self.trailers!r}>"
 
 
-cdef inline EndOfMessage _eom(list trailers):
+cdef inline EndOfMessage _eom(tuple trailers):
     cdef EndOfMessage eom = EndOfMessage.__new__(EndOfMessage)
     eom.trailers = trailers
     return eom
@@ -122,7 +127,10 @@ cdef class HTTPParser:
     cdef long long _remaining
     cdef long long _body_received
     # What the head's framing headers said, gathered as the fields arrive, judged at the end of the head.
-    cdef list _content_lengths
+    # Content-Length fields judged as they arrive, in the reference's order: the length so far (-1: none)
+    # and the first problem met (0: none, 1: not a number, 2: two lengths that disagree).
+    cdef long long _content_length
+    cdef int _content_length_problem
     cdef list _transfer_codings
     cdef list _connection
     cdef int _hosts
@@ -253,7 +261,7 @@ cdef class HTTPParser:
                 elif state == HEADERS:
                     self._finish_head(events)
                 else:
-                    self._end_message(events, self._fields)
+                    self._end_message(events, tuple(self._fields))
             elif state == BODY or state == CHUNK_DATA:
                 take = end - pos
                 if take > self._remaining:
@@ -268,7 +276,7 @@ cdef class HTTPParser:
                 if self._remaining:
                     return 0
                 if state == BODY:
-                    self._end_message(events, [])
+                    self._end_message(events, ())
                 else:
                     self._state = CHUNK_DATA_END
             elif state == CHUNK_DATA_END:
@@ -324,7 +332,9 @@ cdef class HTTPParser:
         http_version = "1.0" if version[7] == 48 else "1.1"
         if sp1 == 7 and memcmp(line, b"CONNECT", 7) == 0:
             raise HTTPProtocolError(E.CONNECT_UNSUPPORTED, 501)
-        method = PyBytes_FromStringAndSize(line, sp1)
+        method = _known_method(line, sp1)
+        if method is None:
+            method = PyBytes_FromStringAndSize(line, sp1)
         target = PyBytes_FromStringAndSize(line + t_start, t_len)
         if line[t_start] == 47:  # origin-form
             rest = line + t_start
@@ -380,7 +390,8 @@ cdef class HTTPParser:
         self._request = request
         self._header_bytes = 0
         self._fields = []
-        self._content_lengths = None
+        self._content_length = -1
+        self._content_length_problem = 0
         self._transfer_codings = None
         self._connection = None
         self._hosts = 0
@@ -393,6 +404,7 @@ cdef class HTTPParser:
         cdef unsigned char c = <unsigned char>line[0]
         cdef bytes name, value
         cdef char* lowered
+        cdef char lowered_known[MAX_KNOWN_NAME]
         cdef FieldKind kind
         if c == 32 or c == 9:
             raise HTTPProtocolError(E.OBS_FOLD)
@@ -419,12 +431,21 @@ cdef class HTTPParser:
             c = <unsigned char>line[i]
             if not VALUE_BYTE[c]:
                 raise HTTPProtocolError(E.invalid_value_byte(c))
-        # Allocated empty, then filled: PyBytes_FromStringAndSize(data, 1) returns CPython's shared
-        # one-byte singleton, which must never be written to; with NULL it is always a fresh object.
-        name = PyBytes_FromStringAndSize(NULL, colon)
-        lowered = PyBytes_AS_STRING(name)
-        for i in range(colon):
-            lowered[i] = LOWER[<unsigned char>line[i]]
+        if colon <= MAX_KNOWN_NAME:
+            # Lowered on the stack first: a name most requests carry is then shared, not allocated again.
+            for i in range(colon):
+                lowered_known[i] = LOWER[<unsigned char>line[i]]
+            lowered = lowered_known
+            name = _known_name(lowered, colon)
+            if name is None:
+                name = PyBytes_FromStringAndSize(lowered, colon)
+        else:
+            # Allocated empty, then filled: PyBytes_FromStringAndSize(data, 1) returns CPython's shared
+            # one-byte singleton, which must never be written to; with NULL it is always a fresh object.
+            name = PyBytes_FromStringAndSize(NULL, colon)
+            lowered = PyBytes_AS_STRING(name)
+            for i in range(colon):
+                lowered[i] = LOWER[<unsigned char>line[i]]
         value = PyBytes_FromStringAndSize(line + v_start, v_end - v_start)
         self._fields.append((name, value))
         if len(self._fields) > self.max_header_count:
@@ -436,10 +457,7 @@ cdef class HTTPParser:
             elif kind == F_HOST:
                 self._hosts += 1
             elif kind == F_CONTENT_LENGTH:
-                if self._content_lengths is None:
-                    self._content_lengths = [value]
-                else:
-                    self._content_lengths.append(value)
+                self._note_content_length(value)
             elif kind == F_TRANSFER_ENCODING:
                 if self._transfer_codings is None:
                     self._transfer_codings = []
@@ -454,20 +472,33 @@ cdef class HTTPParser:
                 self._expect = value.lower()
         return 0
 
+    cdef void _note_content_length(self, bytes value):
+        cdef long long length = 0
+        cdef Py_ssize_t i
+        cdef const char* digits = PyBytes_AS_STRING(value)
+        if self._content_length_problem:
+            return  # the first problem is the one reported
+        if not _plain_digits(value):
+            self._content_length_problem = 1
+            return
+        for i in range(PyBytes_GET_SIZE(value)):  # at most 18 digits: no overflow
+            length = length * 10 + (digits[i] - 48)
+        if self._content_length >= 0 and length != self._content_length:
+            self._content_length_problem = 2
+        else:
+            self._content_length = length
+
     cdef int _finish_head(self, list events) except -1:
         cdef Request request = self._request
-        cdef long long content_length = -1, length
+        cdef long long content_length
         cdef int chunked
-        cdef bytes value, coding
+        cdef bytes coding
         cdef bint http10 = request.http_version == "1.0"
-        if self._content_lengths is not None:
-            for value in self._content_lengths:
-                if not _plain_digits(value):
-                    raise HTTPProtocolError(E.INVALID_CONTENT_LENGTH)
-                length = int(value)
-                if content_length >= 0 and length != content_length:
-                    raise HTTPProtocolError(E.CONFLICTING_CONTENT_LENGTH)
-                content_length = length
+        if self._content_length_problem == 1:
+            raise HTTPProtocolError(E.INVALID_CONTENT_LENGTH)
+        if self._content_length_problem == 2:
+            raise HTTPProtocolError(E.CONFLICTING_CONTENT_LENGTH)
+        content_length = self._content_length
         if self._hosts > 1:
             raise HTTPProtocolError(E.TOO_MANY_HOSTS)
         if self._hosts == 0 and not http10:
@@ -509,7 +540,7 @@ cdef class HTTPParser:
         request.headers = self._fields
         request.content_length = content_length
         events.append(request)
-        self._fields = []
+        self._fields = None  # the next list is made when there is something to put in it (trailers, a head)
         self._body_received = 0
         if content_length < 0:
             self._state = CHUNK_SIZE
@@ -517,7 +548,7 @@ cdef class HTTPParser:
             self._remaining = content_length
             self._state = BODY
         else:
-            self._end_message(events, [])
+            self._end_message(events, ())
         return 0
 
     # -- chunked body -------------------------------------------------------------------------------
@@ -558,9 +589,9 @@ cdef class HTTPParser:
             self._state = CHUNK_DATA
         return 0
 
-    cdef int _end_message(self, list events, list trailers) except -1:
+    cdef int _end_message(self, list events, tuple trailers) except -1:
         events.append(_eom(trailers))
-        self._fields = []
+        self._fields = None
         if self._request.upgrade is not None:
             self._state = PAUSED
         elif not self._request.keep_alive:
@@ -659,6 +690,40 @@ cdef bint _is_token(bytes value):
         if not TCHAR[<unsigned char>p[i]]:
             return False
     return True
+
+
+# Methods and (lowercased) field names most requests carry, shared rather than made anew for each request:
+# bytes are immutable, so a parsed request cannot tell a shared object from a fresh one.
+cdef tuple KNOWN_METHODS = (b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"PATCH", b"OPTIONS")
+cdef tuple KNOWN_NAMES = (
+    b"host", b"user-agent", b"accept", b"accept-encoding", b"accept-language", b"connection", b"content-length",
+    b"content-type", b"cookie", b"referer", b"origin", b"upgrade", b"cache-control", b"pragma", b"authorization",
+    b"if-none-match", b"if-modified-since", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host",
+    b"x-real-ip", b"x-request-id", b"forwarded", b"transfer-encoding", b"expect", b"te", b"dnt", b"priority",
+    b"sec-fetch-dest", b"sec-fetch-mode", b"sec-fetch-site", b"sec-fetch-user", b"upgrade-insecure-requests",
+    b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions", b"sec-websocket-protocol",
+    b"sec-ch-ua", b"sec-ch-ua-mobile", b"sec-ch-ua-platform", b"range", b"if-match", b"x-requested-with",
+)
+
+
+cdef object _known_method(const char* method, Py_ssize_t n):
+    cdef bytes known
+    for known in KNOWN_METHODS:
+        if PyBytes_GET_SIZE(known) == n and memcmp(PyBytes_AS_STRING(known), method, n) == 0:
+            return known
+    return None
+
+
+# KNOWN_NAMES by length, so a lookup compares a name with the few known ones as long as it.
+cdef list NAMES_BY_LENGTH = [tuple(name for name in KNOWN_NAMES if len(name) == n) for n in range(MAX_KNOWN_NAME + 1)]
+
+
+cdef object _known_name(const char* lowered, Py_ssize_t n):
+    cdef bytes known
+    for known in <tuple>NAMES_BY_LENGTH[n]:
+        if memcmp(PyBytes_AS_STRING(known), lowered, n) == 0:
+            return known
+    return None
 
 
 cdef FieldKind _field_kind(const char* name, Py_ssize_t n):

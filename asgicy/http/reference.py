@@ -91,7 +91,8 @@ class Request:
 
 
 class EndOfMessage:
-    """The end of a request body; ``trailers`` is a list of ``(name, value)`` like ``Request.headers``."""
+    """The end of a request body; ``trailers`` is a tuple of ``(name, value)`` pairs like those of
+    ``Request.headers`` (a tuple, so the many messages without trailers can share the empty one)."""
 
     __slots__ = ("trailers",)
 
@@ -285,7 +286,7 @@ class HTTPParser:
                     elif state == HEADERS:
                         self._finish_head(events)
                     else:
-                        self._end_message(events, self._fields)
+                        self._end_message(events, tuple(self._fields))
                 elif state == BODY or state == CHUNK_DATA:
                     take = min(len(buf) - pos, self._remaining)
                     if take:
@@ -295,7 +296,7 @@ class HTTPParser:
                     if self._remaining:
                         return
                     if state == BODY:
-                        self._end_message(events, [])
+                        self._end_message(events, ())
                     else:
                         self._state = CHUNK_DATA_END
                 elif state == CHUNK_SIZE:
@@ -484,7 +485,7 @@ class HTTPParser:
             self._remaining = content_length
             self._state = BODY
         else:
-            self._end_message(events, [])
+            self._end_message(events, ())
 
     # -- chunked body -------------------------------------------------------------------------------
 
@@ -516,7 +517,7 @@ class HTTPParser:
             self._remaining = size
             self._state = CHUNK_DATA
 
-    def _end_message(self, events: list, trailers: list) -> None:
+    def _end_message(self, events: list, trailers: tuple) -> None:
         events.append(EndOfMessage(trailers))
         request = self._request
         self._fields = []
