@@ -6,6 +6,9 @@ from setuptools import Extension, setup
 extensions = [
     Extension("asgicy.http._parser", ["asgicy/http/_parser.pyx"], extra_compile_args=["-O3"]),
     Extension("asgicy.ws._framer", ["asgicy/ws/_framer.pyx"], extra_compile_args=["-O3"]),
+    # The ASGI http cycle is plain Python compiled as it stands (Cython's pure-Python mode, typed by
+    # http.pxd): the same source runs uncompiled when the extension is not built.
+    Extension("asgicy.asgi.http", ["asgicy/asgi/http.py"], extra_compile_args=["-O3"]),
 ]
 
 setup(

@@ -1,3 +1,4 @@
+# cython: language_level=3, annotation_typing=False
 """The one ASGI ``http`` cycle: the ``receive`` and ``send`` an app gets for one request.
 
 It owns the ASGI rules for a request (event order, validation, at least one ``http.request``,
@@ -130,14 +131,6 @@ class HTTPCycle:
     START = "http.response.start"
     BODY = "http.response.body"
     EXTENDED = True  # the response extensions apply (not to a WebSocket denial response)
-
-    __slots__ = (
-        "scope", "conn", "request", "http_version", "is_head", "keep_alive",
-        "body", "body_size", "body_complete", "final_delivered", "disconnected", "waiter",
-        "continue_pending", "state", "status", "head_fields", "content_length", "chunked",
-        "bytes_sent", "no_body", "response_size", "trailers", "trailers_done", "trailer_fields", "path_sent",
-        "sends_body", "started", "response_headers",
-    )
 
     def __init__(self, scope: dict, request, conn) -> None:
         self.scope = scope

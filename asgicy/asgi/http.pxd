@@ -1,0 +1,30 @@
+# Types for compiling http.py with Cython (pure-Python mode): the same source runs uncompiled too.
+# Methods declared cdef here are called only from inside the cycle; the rest stay Python-visible.
+cimport cython
+
+cdef object _role_by_name
+
+cdef class HTTPCycle:
+    cdef public object scope, conn, request
+    cdef public str http_version
+    cdef public bint is_head, keep_alive, body_complete, final_delivered, disconnected, continue_pending
+    cdef public list body
+    cdef public Py_ssize_t body_size
+    cdef public object waiter
+    cdef public int state, status
+    cdef public bytes head_fields
+    cdef public long long content_length, bytes_sent, response_size
+    cdef public bint chunked, no_body, trailers_done, path_sent, sends_body
+    cdef public int trailers
+    cdef public list trailer_fields
+    cdef public double started
+    cdef public object response_headers
+
+    cdef bytes _open_piece(self, str kind, Py_ssize_t length, bint more_body)
+    cdef _close_piece(self, bytes data, Py_ssize_t length, bint more_body)
+    @cython.locals(fields=list, content_length=cython.longlong, length=cython.longlong, has_date=cython.bint,
+                   has_server=cython.bint, keep_alive=cython.bint, wants_trailers=cython.bint, role=object,
+                   status=object)
+    cdef _start(self, str kind, dict message)
+    cdef bytes _head(self, Py_ssize_t length, bint more_body)
+    cpdef _wake(self)
