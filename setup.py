@@ -9,6 +9,9 @@ extensions = [
     # The ASGI http cycle is plain Python compiled as it stands (Cython's pure-Python mode, typed by
     # http.pxd): the same source runs uncompiled when the extension is not built.
     Extension("asgicy.asgi.http", ["asgicy/asgi/http.py"], extra_compile_args=["-O3"]),
+    Extension("asgicy.server.connection", ["asgicy/server/connection.py"], extra_compile_args=["-O3"]),
+    Extension("asgicy.server.protocol", ["asgicy/server/protocol.py"], extra_compile_args=["-O3"]),
+    Extension("asgicy.server.eager", ["asgicy/server/eager.py"], extra_compile_args=["-O3"]),
 ]
 
 setup(

@@ -1,11 +1,13 @@
 # Types for compiling http.py with Cython (pure-Python mode): the same source runs uncompiled too.
 # Methods declared cdef here are called only from inside the cycle; the rest stay Python-visible.
 cimport cython
+from ..server.connection cimport Connection
 
 cdef object _role_by_name
 
 cdef class HTTPCycle:
-    cdef public object scope, conn, request
+    cdef public object scope, request
+    cdef public Connection conn  # the connection whose methods the cycle calls (C calls, compiled)
     cdef public str http_version
     cdef public bint is_head, keep_alive, body_complete, final_delivered, disconnected, continue_pending
     cdef public list body

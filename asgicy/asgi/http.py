@@ -360,7 +360,7 @@ class HTTPCycle:
         wants_trailers = message.get("trailers", False)
         if wants_trailers is not False and wants_trailers is not True:
             wants_trailers = validate_bool(kind, message, "trailers")
-        fields = []
+        fields = [b""]  # the server's own Date/Server lines go first, once the app's are known
         content_length = -1
         has_date = has_server = False
         keep_alive = self.keep_alive
@@ -387,12 +387,13 @@ class HTTPCycle:
                     has_date = True
                 else:
                     has_server = True
-            fields.append(b"%b: %b\r\n" % (name, value))
+            fields += (name, b": ", value, b"\r\n")
         self.status = status
         self.response_headers = headers
         self.keep_alive = keep_alive
         self.content_length = content_length
-        self.head_fields = self.conn.default_headers(has_date, has_server) + b"".join(fields)
+        fields[0] = self.conn.default_headers(has_date, has_server)
+        self.head_fields = b"".join(fields)
         self.no_body = status in (204, 304)
         self.sends_body = not (self.no_body or self.is_head)
         if wants_trailers:
@@ -432,7 +433,7 @@ class HTTPCycle:
             connection = b"connection: keep-alive\r\n"
         else:
             connection = b""
-        return status_line(self.http_version, self.status) + self.head_fields + framing + connection + b"\r\n"
+        return b"".join((status_line(self.http_version, self.status), self.head_fields, framing, connection, b"\r\n"))
 
     # -- response extensions (asgiref specs/extensions.rst) -------------------------------------------
 

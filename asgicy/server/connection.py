@@ -1,3 +1,4 @@
+# cython: language_level=3, annotation_typing=False
 """What every connection protocol shares: the transport, writing with backpressure, reading pauses,
 the Date/Server header lines, and closing. ``HTTPProtocol`` and ``WebSocketProtocol`` build on it."""
 
@@ -16,10 +17,9 @@ FILE_COPY_CHUNK = 256 * 1024
 BATCH_LIMIT = 64 * 1024
 
 
-class Connection(asyncio.Protocol):
-    # Slots, not a __dict__: thousands of idle keep-alive connections each carry these.
-    __slots__ = ("state", "config", "loop", "transport", "client", "server", "scheme", "tls", "write_paused",
-                 "drain_waiters", "reading_paused", "closing", "closed", "batch", "batch_size")
+class Connection:
+    # An asyncio protocol by its methods (asyncio and uvloop call them by name); not derived from
+    # asyncio.Protocol so that Cython can compile it to an extension type.
 
     def __init__(self, state) -> None:
         self.state = state  # the ServerState shared by every connection
@@ -40,6 +40,10 @@ class Connection(asyncio.Protocol):
         # straight through (an app running in a task).
         self.batch: list | None = None
         self.batch_size = 0
+
+    def eof_received(self):
+        # asyncio.Protocol's answer, which this class no longer inherits: None lets the transport close.
+        return None
 
     # -- asyncio flow control -----------------------------------------------------------------------
 
@@ -168,6 +172,14 @@ class Connection(asyncio.Protocol):
         if has_date:
             return b"" if has_server else state.server_header
         return state.date_header if has_server else state.date_header + state.server_header
+
+    # What a cycle tells its connection; each protocol says what it means for it.
+
+    def response_complete(self, cycle) -> None:
+        raise NotImplementedError
+
+    def app_finished(self, cycle) -> None:
+        raise NotImplementedError
 
     # -- closing and reading ------------------------------------------------------------------------
 

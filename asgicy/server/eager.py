@@ -1,3 +1,4 @@
+# cython: language_level=3, annotation_typing=False
 """Running a request's app without a Task per request: eagerly, then on a host task from a pool.
 
 Most requests never wait: the app reads a body that is already here, sends a head and a body that fit in
@@ -78,8 +79,6 @@ class Resumption:
 class Host:
     """A task that waits in ``inbox`` for a suspended app to resume, runs it to the end, and waits again."""
 
-    __slots__ = ("task", "inbox")
-
     def __init__(self) -> None:
         self.task = None
         self.inbox = None
@@ -87,8 +86,6 @@ class Host:
 
 class AppRunner:
     """One server's way of running app coroutines (see the module docstring)."""
-
-    __slots__ = ("loop", "tasks", "base_context", "idle")
 
     def __init__(self, loop, tasks: set) -> None:
         self.loop = loop

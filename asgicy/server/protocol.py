@@ -1,3 +1,4 @@
+# cython: language_level=3, annotation_typing=False
 """The asyncio protocol for one HTTP/1.1 connection: bytes in to the parser, events to ASGI cycles,
 bytes out to the transport.
 
@@ -72,14 +73,20 @@ class WebSocketUpgrade:
 
 
 class HTTPProtocol(Connection):
-    __slots__ = ("app", "parser", "current", "parsing", "pipeline", "ready", "pending_error", "buffered_body",
-                 "head_deadline", "idle_deadline", "discarding", "start_when_writable", "proxy_trusted", "reads",
-                 "reads_at_tick", "body_deadline")
 
     def __init__(self, state) -> None:
         super().__init__(state)
         config = self.config
         self.app = state.app
+        # What every request reads, fetched once per connection rather than through state and config.
+        self.runner = state.runner
+        self.cycles = state.cycles
+        self.root_path = config.root_path
+        self.limit_concurrency = config.limit_concurrency
+        self.ws_enabled = config.ws != "none"
+        self.timeout_keep_alive = config.timeout_keep_alive
+        self.access_log = state.access_log
+        self.time_requests = state.time_requests
         self.parser = HTTPParser(config.limit_request_line, config.limit_request_header_size,
                                  config.limit_request_headers, config.limit_request_body)
         self.current: HTTPCycle | None = None  # the cycle whose response is being produced
@@ -186,7 +193,7 @@ class HTTPProtocol(Connection):
         client, scheme = self.client, self.scheme
         if self.proxy_trusted:
             client, scheme = forwarded_client(request.headers, client, scheme, state.trusted)
-        if (request.upgrade is not None and self.config.ws != "none" and request.content_length == 0
+        if (request.upgrade is not None and self.ws_enabled and request.content_length == 0
                 and is_websocket_upgrade(request)):
             upgrade = WebSocketUpgrade(request, client, scheme)
             self.parsing = upgrade
@@ -195,11 +202,11 @@ class HTTPProtocol(Connection):
             else:
                 self.pipeline.append(upgrade)
             return
-        scope = build_scope(request, client, self.server, self.config.root_path, scheme, state.lifespan_state)
+        scope = build_scope(request, client, self.server, self.root_path, scheme, state.lifespan_state)
         if self.tls is not None:
             scope["extensions"]["tls"] = self.tls
         cycle = HTTPCycle(scope, request, self)
-        if state.time_requests:
+        if self.time_requests:
             cycle.started = monotonic()
         self.parsing = cycle
         # Started by _launch once the body that came in the same read is fed to it, so an app reading a
@@ -221,17 +228,16 @@ class HTTPProtocol(Connection):
             self._upgrade(cycle)
             return
         self.current = cycle
-        state = self.state
-        limit = self.config.limit_concurrency
-        if limit is not None and len(state.cycles) >= limit:
+        limit = self.limit_concurrency
+        if limit is not None and len(self.cycles) >= limit:
             # Over capacity: answer 503 without running the app (uvicorn's --limit-concurrency).
             cycle.keep_alive = False
             cycle.state = COMPLETE
             self.write(error_response(503, "the server is at its concurrency limit"))
             self.response_complete(cycle)
             return
-        state.cycles.add(cycle)
-        state.runner.run(cycle.run(self.app))
+        self.cycles.add(cycle)
+        self.runner.run(cycle.run(self.app))
 
     def _upgrade(self, upgrade: WebSocketUpgrade) -> None:
         """The upgrade's turn: check the handshake, then hand the transport to a WebSocketProtocol."""
@@ -292,7 +298,7 @@ class HTTPProtocol(Connection):
 
     def response_complete(self, cycle: HTTPCycle) -> None:
         self.state.requests += 1
-        if self.state.access_log:
+        if self.access_log:
             self.state.log_access(self, cycle)
         # Body the app never read will not be read now: it must stop counting against flow control.
         self.buffered_body -= cycle.release_body()
@@ -314,7 +320,7 @@ class HTTPProtocol(Connection):
         if self.batch is None:
             # Completed by an app running in a task: what comes next starts from a callback of its own,
             # so it can run eagerly too (and never inside this app's send).
-            self.loop.call_soon(self._after_response, context=self.state.runner.base_context)
+            self.loop.call_soon(self._after_response, context=self.runner.base_context)
         elif not self.pipeline:
             # Inside a read: a request queued behind this one is started by whoever is driving
             # (_launch or _next_request), one after another rather than one inside the other.
@@ -362,7 +368,7 @@ class HTTPProtocol(Connection):
                     # scope and its cycle alive until the next one.
                     self.parsing = None
                 if not self.parser.in_head:
-                    self.idle_deadline = self.loop.time() + self.config.timeout_keep_alive
+                    self.idle_deadline = self.loop.time() + self.timeout_keep_alive
                 return
 
     def abort_response(self, cycle: HTTPCycle) -> None:
@@ -370,7 +376,7 @@ class HTTPProtocol(Connection):
         self._close()
 
     def app_finished(self, cycle: HTTPCycle) -> None:
-        self.state.cycles.discard(cycle)
+        self.cycles.discard(cycle)
         if cycle is self.current and self.pending_error is not None and cycle.state != COMPLETE:
             # The request's body broke while its app ran. If nothing of a response went out, the client
             # gets the error status; after a partial response, only the close can tell it.

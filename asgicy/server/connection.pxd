@@ -1,0 +1,15 @@
+# Types for compiling connection.py with Cython (pure-Python mode): the same source runs uncompiled too.
+
+cdef class Connection:
+    cdef public object state, config, loop, transport, client, server, scheme, tls
+    cdef public bint write_paused, reading_paused, closing, closed
+    cdef public list drain_waiters
+    cdef public object batch
+    cdef public Py_ssize_t batch_size
+
+    cpdef write(self, data)
+    cpdef flush_batch(self)
+    cpdef bytes default_headers(self, bint has_date, bint has_server)
+    cpdef _close(self)
+    cpdef response_complete(self, cycle)
+    cpdef app_finished(self, cycle)

@@ -1,0 +1,25 @@
+# Types for compiling protocol.py with Cython (pure-Python mode): the same source runs uncompiled too.
+from .connection cimport Connection
+from .eager cimport AppRunner
+
+cdef class HTTPProtocol(Connection):
+    cdef public object app, parser, current, parsing, pipeline, ready, pending_error
+    cdef public Py_ssize_t buffered_body, reads, reads_at_tick
+    cdef public double head_deadline, idle_deadline, body_deadline
+    cdef public bint discarding, start_when_writable, proxy_trusted
+    cdef public AppRunner runner
+    cdef public set cycles
+    cdef public str root_path
+    cdef public object limit_concurrency
+    cdef public bint ws_enabled, access_log, time_requests
+    cdef public double timeout_keep_alive
+
+    cdef _process(self, list events)
+    cdef _on_request(self, request)
+    cdef _launch(self)
+    cdef _start(self, cycle)
+    cpdef response_complete(self, cycle)
+    cpdef _next_request(self)
+    cpdef body_consumed(self, Py_ssize_t size)
+    cpdef _resume_if_drained(self)
+    cpdef app_finished(self, cycle)
