@@ -1,9 +1,10 @@
 # Types for compiling http.py with Cython (pure-Python mode): the same source runs uncompiled too.
+# Arguments an app supplies stay untyped: an event may be a dict subclass, its type a str subclass.
 # Methods declared cdef here are called only from inside the cycle; the rest stay Python-visible.
 cimport cython
 from ..server.connection cimport Connection
 
-cdef object _role_by_name
+cdef dict _role_by_name
 
 cdef class HTTPCycle:
     cdef public object scope, request
@@ -22,11 +23,13 @@ cdef class HTTPCycle:
     cdef public double started
     cdef public object response_headers
 
-    cdef bytes _open_piece(self, str kind, Py_ssize_t length, bint more_body)
-    cdef _close_piece(self, bytes data, Py_ssize_t length, bint more_body)
+    cdef bytes _open_piece(self, kind, Py_ssize_t length, bint more_body)
+    cdef _close_piece(self, data, Py_ssize_t length, bint more_body)
     @cython.locals(fields=list, content_length=cython.longlong, length=cython.longlong, has_date=cython.bint,
                    has_server=cython.bint, keep_alive=cython.bint, wants_trailers=cython.bint, role=object,
                    status=object)
-    cdef _start(self, str kind, dict message)
+    cdef _start(self, kind, message)
     cdef bytes _head(self, Py_ssize_t length, bint more_body)
     cpdef _wake(self)
+    cpdef Py_ssize_t release_body(self)
+    cpdef end_body(self)

@@ -20,6 +20,7 @@ cdef class HTTPProtocol(Connection):
     cdef _start(self, cycle)
     cpdef response_complete(self, cycle)
     cpdef _next_request(self)
+    cpdef _after_response(self)
     cpdef body_consumed(self, Py_ssize_t size)
     cpdef _resume_if_drained(self)
     cpdef app_finished(self, cycle)

@@ -263,6 +263,28 @@ class TestResponse:
             r = await c.get(running.url)
         assert r.headers.get_list("server") == ["mine"] and r.headers.get_list("date") == ["yesterday"]
 
+    async def test_events_may_be_dict_and_str_subclasses(self, serve):
+        # ASGI events are dicts; a subclass (an OrderedDict, a framework's own) is one too, and so is a str
+        # subclass for a type. The compiled cycle must not demand the exact built-in types.
+        class Event(dict):
+            pass
+
+        class Kind(str):
+            pass
+
+        async def app(scope, receive, send):
+            await receive()
+            await send(Event(type=Kind("http.response.start"), status=200, headers=[(b"x-a", b"1")]))
+            await send(Event(type=Kind("http.response.body"), body=b"sub", more_body=True))
+            await send(Event(type="http.response.body", body=b"classes"))
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(GET)
+            r = await wire.response()
+            await wire.close()
+        assert (r.status, r.body, r.header(b"x-a")) == (200, b"subclasses", b"1")
+
     async def test_streaming_is_chunked_and_app_transfer_encoding_is_ignored(self, serve):
         async def app(scope, receive, send):
             await send({"type": "http.response.start", "status": 200,
