@@ -24,7 +24,7 @@ cdef class HTTPCycle:
     cdef public object response_headers
 
     cdef bytes _open_piece(self, kind, Py_ssize_t length, bint more_body)
-    cdef _close_piece(self, data, Py_ssize_t length, bint more_body)
+    cdef _close_piece(self, data, Py_ssize_t length, bint more_body, body=*)
     @cython.locals(fields=list, content_length=cython.longlong, length=cython.longlong, has_date=cython.bint,
                    has_server=cython.bint, keep_alive=cython.bint, wants_trailers=cython.bint, role=object,
                    status=object)

@@ -49,6 +49,9 @@ _STATUS_LINES = {
     (version, s.value): f"HTTP/{version} {s.value} {s.phrase}\r\n".encode("latin-1")
     for s in HTTPStatus for version in ("1.0", "1.1")
 }
+# A body at least this large goes to the connection as it is, beside the head rather than copied into one
+# bytes object with it; the transport writes both with one writev(2).
+SEPARATE_BODY = 16 * 1024
 _DISCONNECT = {"type": "http.disconnect"}
 _EMPTY_FINAL_REQUEST = {"type": "http.request", "body": b"", "more_body": False}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -253,6 +256,11 @@ class HTTPCycle:
             data = self._open_piece(kind, len(body), more_body)
             if self.sends_body:
                 if not self.chunked:
+                    if len(body) >= SEPARATE_BODY:
+                        self._close_piece(data, len(body), more_body, body)  # not copied behind the head
+                        if more_body and self.conn.write_paused:
+                            await self._drain()
+                        return
                     data += body
                 elif body:
                     data += b"%x\r\n%b\r\n" % (len(body), body)
@@ -312,8 +320,9 @@ class HTTPCycle:
             return self._head(length, more_body)
         return b""
 
-    def _close_piece(self, data: bytes, length: int, more_body: bool) -> None:
-        """Writes ``data`` (what is left of the piece) and, after the last piece, ends the response."""
+    def _close_piece(self, data: bytes, length: int, more_body: bool, body: bytes = b"") -> None:
+        """Writes ``data`` (what is left of the piece, or the head before ``body``, a large body written as
+        it is) and, after the last piece, ends the response."""
         self.bytes_sent += length
         if not more_body:
             if self.trailers == SEND_TRAILERS:
@@ -326,7 +335,13 @@ class HTTPCycle:
                     logger.error("ASGI app finished a response with %d of the %d bytes its Content-Length "
                                  "announced; closing the connection", self.bytes_sent, self.content_length)
                     self.keep_alive = False
-        if data:
+        if body:
+            self.response_size += len(data) + len(body)
+            if data:
+                self.conn.write_two(data, body)
+            else:
+                self.conn.write(body)
+        elif data:
             self.response_size += len(data)
             self.conn.write(data)
         if self.state == COMPLETE:

@@ -9,6 +9,7 @@ cdef class Connection:
 
     cpdef write(self, data)
     cpdef flush_batch(self)
+    cpdef write_two(self, first, second)
     cpdef bytes default_headers(self, bint has_date, bint has_server)
     cpdef _close(self)
     cpdef response_complete(self, cycle)

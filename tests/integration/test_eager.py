@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 
 import anyio
 import pytest
@@ -61,6 +62,25 @@ async def test_anyio_cancel_scopes_threads_and_sniffio_work(serve):
         wire = await Wire.open(running)
         await wire.send(REQUEST % b"")
         assert (await wire.response()).body == b"asyncio True 42"
+        wire.writer.close()
+
+
+async def test_send_and_receive_are_coroutine_functions_other_libraries_accept(serve):
+    # Compiled, they are Cython coroutines: they must still pass for coroutines where libraries check
+    # (anyio's start_soon, asyncio.create_task, inspect), or an app that hands them on would break.
+    async def app(scope, receive, send):
+        checks = inspect.iscoroutinefunction(send) and inspect.iscoroutinefunction(receive)
+        request = await asyncio.create_task(receive())
+        async with anyio.create_task_group() as group:
+            group.start_soon(send, {"type": "http.response.start", "status": 200, "headers": []})
+        group_done = True
+        await asyncio.ensure_future(send({"type": "http.response.body", "body": f"{checks} {request['body']!r} "
+                                                                               f"{group_done}".encode()}))
+
+    async with serve(app) as running:
+        wire = await Wire.open(running)
+        await wire.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+        assert (await wire.response()).body == b"True b'hi' True"
         wire.writer.close()
 
 

@@ -440,6 +440,25 @@ class TestKeepAliveAndPipelining:  # RFC 9112 section 9
             await wire.close()
 
 
+class TestLargeBodiesInABatch:
+    async def test_pipelined_large_and_small_responses_arrive_whole_and_in_order(self, serve):
+        # Sixteen pipelined requests answered in one read: large bodies sit in the batch beside their heads
+        # and the batch goes to the transport as pieces (writelines) rather than joined.
+        async def app(scope, receive, send):
+            size = int(scope["path"].strip("/"))
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": bytes([size % 251]) * size})
+
+        sizes = [10, 20_000, 5, 70_000, 16_384, 1, 40_000, 3] * 2
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"".join(b"GET /%d HTTP/1.1\r\nHost: t\r\n\r\n" % size for size in sizes))
+            for size in sizes:
+                r = await wire.response()
+                assert r.body == bytes([size % 251]) * size, size
+            await wire.close()
+
+
 class TestDisconnect:  # ASGI HTTP spec 2.4
     async def test_disconnect_after_the_response(self, serve):
         messages = []
