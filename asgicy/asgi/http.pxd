@@ -26,8 +26,7 @@ cdef class HTTPCycle:
     cdef bytes _open_piece(self, kind, Py_ssize_t length, bint more_body)
     cdef _close_piece(self, data, Py_ssize_t length, bint more_body, body=*)
     @cython.locals(fields=list, content_length=cython.longlong, length=cython.longlong, has_date=cython.bint,
-                   has_server=cython.bint, keep_alive=cython.bint, wants_trailers=cython.bint, role=object,
-                   status=object)
+                   has_server=cython.bint, keep_alive=cython.bint, wants_trailers=cython.bint)
     cdef _start(self, kind, message)
     cdef bytes _head(self, Py_ssize_t length, bint more_body)
     cpdef _wake(self)

@@ -254,17 +254,16 @@ class HTTPCycle:
                 return self._after_body(kind)
             # The hot path, inline: one body event, framed and written (see _open_piece/_close_piece).
             data = self._open_piece(kind, len(body), more_body)
+            separate = b""
             if self.sends_body:
                 if not self.chunked:
                     if len(body) >= SEPARATE_BODY:
-                        self._close_piece(data, len(body), more_body, body)  # not copied behind the head
-                        if more_body and self.conn.write_paused:
-                            await self._drain()
-                        return
-                    data += body
+                        separate = body  # written beside the head, not copied behind it
+                    else:
+                        data += body
                 elif body:
                     data += b"%x\r\n%b\r\n" % (len(body), body)
-            self._close_piece(data, len(body), more_body)
+            self._close_piece(data, len(body), more_body, separate)
             if more_body and self.conn.write_paused:
                 await self._drain()
         elif kind == self.START:

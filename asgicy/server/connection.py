@@ -4,7 +4,6 @@ the Date/Server header lines, and closing. ``HTTPProtocol`` and ``WebSocketProto
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 from ..asgi.errors import ClientDisconnected

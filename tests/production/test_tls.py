@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 
@@ -150,8 +151,6 @@ async def large_bodies(scope, receive, send):
     size = int(scope["path"].strip("/"))
     body = bytes(range(256)) * (size // 256)
     if size % 512 == 0:
-        import asyncio
-
         await asyncio.sleep(0)  # this one is answered from the host task, not in the read
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": body})
@@ -160,7 +159,7 @@ async def large_bodies(scope, receive, send):
 @pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
 async def test_large_bodies_arrive_whole_and_in_order(serve, server_files, tls):
     options = {"ssl_certfile": server_files["certfile"], "ssl_keyfile": server_files["keyfile"]} if tls else {}
-    sizes = [256, 100_096, 16_384, 300_032, 65_536, 768]  # every other one suspends first
+    sizes = [256, 100_096, 16_384, 300_032, 65_536, 768]  # multiples of 512 suspend first
     async with serve(large_bodies, **options) as running:
         context = ssl.create_default_context(cafile=server_files["ca"]) if tls else False
         async with httpx.AsyncClient(verify=context) as client:
