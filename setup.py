@@ -8,6 +8,7 @@ extensions = [
     Extension("asgicy.ws._framer", ["asgicy/ws/_framer.pyx"], extra_compile_args=["-O3"]),
     # The ASGI http cycle is plain Python compiled as it stands (Cython's pure-Python mode, typed by
     # http.pxd): the same source runs uncompiled when the extension is not built.
+    Extension("asgicy.asgi.events", ["asgicy/asgi/events.py"], extra_compile_args=["-O3"]),
     Extension("asgicy.asgi.http", ["asgicy/asgi/http.py"], extra_compile_args=["-O3"]),
     Extension("asgicy.server.connection", ["asgicy/server/connection.py"], extra_compile_args=["-O3"]),
     Extension("asgicy.server.protocol", ["asgicy/server/protocol.py"], extra_compile_args=["-O3"]),

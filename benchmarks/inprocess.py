@@ -39,6 +39,9 @@ class NullTransport:
     def write(self, data: bytes) -> None:
         self.writes += 1
 
+    def writelines(self, pieces) -> None:
+        self.writes += 1
+
     def get_extra_info(self, name, default=None):
         return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
 

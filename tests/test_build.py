@@ -10,8 +10,8 @@ from importlib.machinery import EXTENSION_SUFFIXES
 
 import pytest
 
-COMPILED = ["asgicy.http._parser", "asgicy.ws._framer", "asgicy.asgi.http", "asgicy.server.connection",
-            "asgicy.server.protocol", "asgicy.server.eager"]
+COMPILED = ["asgicy.http._parser", "asgicy.ws._framer", "asgicy.asgi.events", "asgicy.asgi.http",
+            "asgicy.server.connection", "asgicy.server.protocol", "asgicy.server.eager"]
 
 
 @pytest.mark.parametrize("name", COMPILED)

@@ -1,3 +1,4 @@
+# cython: language_level=3, annotation_typing=False
 """Validation of the events an application sends, shared by every ASGI cycle.
 
 Each check names the event, the problem and the rule of the spec it enforces (asgiref specs/www.rst,

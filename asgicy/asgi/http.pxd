@@ -4,10 +4,15 @@
 cimport cython
 from ..server.connection cimport Connection
 
-cdef dict _role_by_name
+cdef dict _role_by_name, _METHODS, ASGI_VERSION
+
+@cython.locals(raw_path=bytes, path=str, method=str, scope=dict)
+cpdef dict build_scope(request, client, server, str root_path, str scheme, dict state)
 
 cdef class HTTPCycle:
     cdef public object scope, request
+    cdef public str start_event, body_event
+    cdef public bint extended
     cdef public Connection conn  # the connection whose methods the cycle calls (C calls, compiled)
     cdef public str http_version
     cdef public bint is_head, keep_alive, body_complete, final_delivered, disconnected, continue_pending

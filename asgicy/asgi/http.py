@@ -136,6 +136,11 @@ class HTTPCycle:
     EXTENDED = True  # the response extensions apply (not to a WebSocket denial response)
 
     def __init__(self, scope: dict, request, conn) -> None:
+        # START, BODY and EXTENDED as instance fields: read on every send, where a class attribute would be
+        # a lookup by name in the compiled cycle (DenialResponse sets its own).
+        self.start_event = "http.response.start"
+        self.body_event = "http.response.body"
+        self.extended = True
         self.scope = scope
         self.conn = conn
         self.request = request
@@ -243,7 +248,7 @@ class HTTPCycle:
         if type(kind) is not str:
             kind = event_type(message)
         state = self.state
-        if kind == self.BODY and state != NOT_STARTED:
+        if kind == self.body_event and state != NOT_STARTED:
             body = message.get("body", b"")
             if type(body) is not bytes:
                 body = validate_bytes(kind, message, "body")
@@ -266,23 +271,24 @@ class HTTPCycle:
             self._close_piece(data, len(body), more_body, separate)
             if more_body and self.conn.write_paused:
                 await self._drain()
-        elif kind == self.START:
+        elif kind == self.start_event:
             if state == COMPLETE:
                 return self._after_complete(kind)
             if state != NOT_STARTED:
                 raise ASGIEventError(kind, f"unexpected {kind!r}: the response was already started; "
-                                     f"expected {self.BODY!r}", WWW)
+                                     f"expected {self.body_event!r}", WWW)
             self._start(kind, message)
             if self.disconnected:
                 raise ClientDisconnected("the client disconnected")
-        elif self.EXTENDED and kind in _EXTENSION_SENDERS:
+        elif self.extended and kind in _EXTENSION_SENDERS:
             if state == NOT_STARTED and kind != EARLY_HINT_EVENT:
-                raise ASGIEventError(kind, f"expected {self.START!r} first, got {kind!r}", EXTENSIONS)
+                raise ASGIEventError(kind, f"expected {self.start_event!r} first, got {kind!r}", EXTENSIONS)
             await _EXTENSION_SENDERS[kind](self, kind, message)
         elif state == NOT_STARTED:
-            raise ASGIEventError(kind, f"expected {self.START!r} first, got {kind!r}", WWW)
+            raise ASGIEventError(kind, f"expected {self.start_event!r} first, got {kind!r}", WWW)
         else:
-            raise ASGIEventError(kind, f"unexpected {kind!r} after {self.START!r}; expected {self.BODY!r}", WWW)
+            raise ASGIEventError(kind, f"unexpected {kind!r} after {self.start_event!r}; "
+                                 f"expected {self.body_event!r}", WWW)
 
     async def _send_file_piece(self, kind: str, fd: int, offset: int, length: int, more_body: bool) -> None:
         """A body piece from a file: ``length`` bytes of ``fd`` from ``offset``, handed to the kernel's
@@ -459,7 +465,7 @@ class HTTPCycle:
                 raise ASGIEventError(kind, f"{name!r} cannot be sent as a trailer field: the client needs it "
                                      "before the content", "RFC 9110 6.5.1")
         if self.trailers == NO_TRAILERS:
-            raise ASGIEventError(kind, f"trailers need 'trailers': True in {self.START!r}", EXTENSIONS)
+            raise ASGIEventError(kind, f"trailers need 'trailers': True in {self.start_event!r}", EXTENSIONS)
         if self.state < TRAILERS:
             raise ASGIEventError(kind, "trailers come after the last body event (more_body False)", EXTENSIONS)
         if self.trailers_done:
@@ -612,6 +618,12 @@ class DenialResponse(HTTPCycle):
     START = "websocket.http.response.start"
     BODY = "websocket.http.response.body"
     EXTENDED = False
+
+    def __init__(self, scope: dict, request, conn) -> None:
+        super().__init__(scope, request, conn)
+        self.start_event = self.START
+        self.body_event = self.BODY
+        self.extended = False
 
 
 _EXTENSION_SENDERS = {

@@ -27,6 +27,12 @@ from __future__ import annotations
 from asyncio import CancelledError
 from contextvars import copy_context
 
+try:  # compiled by Cython (setup.py), a step of a coroutine is a C call: see _step
+    import cython
+    COMPILED = cython.compiled
+except ImportError:  # pragma: no cover - running from source without Cython installed
+    COMPILED = False
+
 try:  # the hooks Python's own eager tasks use (3.12); present since 3.7, private
     from asyncio.tasks import _enter_task, _leave_task
 except ImportError:  # pragma: no cover - a Python without them runs every app in its own task
@@ -35,6 +41,22 @@ except ImportError:  # pragma: no cover - a Python without them runs every app i
 # Idle hosts kept for the next suspending apps; more than this many idle at once end.
 IDLE_HOSTS = 16
 _NOTHING = object()
+_RETURNED = object()
+
+
+def _step(coro, context):
+    """Runs ``coro`` inside ``context`` until it suspends (returns what it yielded) or returns (returns
+    ``_RETURNED``); raises what it raised.
+
+    Compiled, this is ``PyIter_Send`` inside ``PyContext_Enter``/``Exit`` (eager.pxd): a coroutine that
+    returns costs no StopIteration, which the usual ``context.run(coro.send, None)`` makes and catches on
+    every request."""
+    if COMPILED:
+        return _c_step(coro, context)
+    try:
+        return context.run(coro.send, None)
+    except StopIteration:
+        return _RETURNED
 
 
 class Resumption:
@@ -119,15 +141,15 @@ class AppRunner:
             return
         context = self.base_context.copy()
         try:
-            pending = context.run(coro.send, None)
-        except StopIteration:
-            self._release(host)  # the usual case: done without waiting
-            return
+            pending = _step(coro, context)
         except CancelledError:
             self._release(host)  # the app raised it itself; its cycle has already failed the response
             return
         finally:
             _leave_task(loop, task)
+        if pending is _RETURNED:
+            self._release(host)  # the usual case: done without waiting
+            return
         host.inbox.set_result(Resumption(coro, context, pending))
 
     def _release(self, host: Host) -> None:

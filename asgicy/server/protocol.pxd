@@ -1,6 +1,10 @@
 # Types for compiling protocol.py with Cython (pure-Python mode): the same source runs uncompiled too.
 from .connection cimport Connection
 from .eager cimport AppRunner
+cimport cython
+
+@cython.locals(field=tuple, name=bytes)
+cdef bint _names_proxy_headers(list headers)
 
 cdef class HTTPProtocol(Connection):
     cdef public object app, parser, current, parsing, pipeline, ready, pending_error
