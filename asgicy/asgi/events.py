@@ -45,7 +45,7 @@ def validate_headers(kind: str, headers: object, key: str = "headers") -> list:
             if (type(item) is tuple or type(item) is list) and len(item) == 2:
                 name, value = item
                 if type(name) is bytes and type(value) is bytes and name in _good_names and value in _good_values:
-                    pairs.append((name, value))
+                    pairs.append(item if type(item) is tuple else (name, value))  # a tuple cannot change
                     continue
             break
         else:

@@ -4,7 +4,10 @@
 cimport cython
 from ..server.connection cimport Connection
 
-cdef dict _role_by_name, _METHODS, ASGI_VERSION
+cdef dict _role_by_name, _METHODS, ASGI_VERSION, _STATUS_LINES_11, _STATUS_LINES_10, _length_lines
+
+cdef bytes status_line(str http_version, int status)
+cdef bytes content_length_line(long long length)
 
 @cython.locals(raw_path=bytes, path=str, method=str, scope=dict)
 cpdef dict build_scope(request, client, server, str root_path, str scheme, dict state)
@@ -24,7 +27,7 @@ cdef class HTTPCycle:
     cdef public long long content_length, bytes_sent, response_size
     cdef public bint chunked, no_body, trailers_done, path_sent, sends_body
     cdef public int trailers
-    cdef public list trailer_fields
+    cdef public object trailer_fields
     cdef public double started
     cdef public object response_headers
 

@@ -45,10 +45,11 @@ NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS = range(3)
 _NOT_TRAILERS = frozenset((b"content-length", b"transfer-encoding", b"trailer", b"te", b"connection", b"keep-alive",
                            b"upgrade", b"host", b"content-type", b"content-encoding", b"content-range", b"set-cookie"))
 
-_STATUS_LINES = {
-    (version, s.value): f"HTTP/{version} {s.value} {s.phrase}\r\n".encode("latin-1")
-    for s in HTTPStatus for version in ("1.0", "1.1")
-}
+# Status lines by HTTP version, then by code: looked up on every response, so keyed by the plain int.
+_STATUS_LINES_11 = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("latin-1") for s in HTTPStatus}
+_STATUS_LINES_10 = {s.value: f"HTTP/1.0 {s.value} {s.phrase}\r\n".encode("latin-1") for s in HTTPStatus}
+# Content-Length lines by length, made once per length met (bounded like the validation cache).
+_length_lines: dict = {}
 # A body at least this large goes to the connection as it is, beside the head rather than copied into one
 # bytes object with it; the transport writes both with one writev(2).
 SEPARATE_BODY = 16 * 1024
@@ -76,9 +77,19 @@ def _learn_role(name: bytes) -> int:
 
 
 def status_line(http_version: str, status: int) -> bytes:
-    line = _STATUS_LINES.get((http_version, status))
+    line = (_STATUS_LINES_11 if http_version == "1.1" else _STATUS_LINES_10).get(status)
     if line is None:  # a code with no registered phrase: the reason phrase may be empty (RFC 9112 4)
         line = f"HTTP/{http_version} {status} \r\n".encode("latin-1")
+    return line
+
+
+def content_length_line(length: int) -> bytes:
+    line = _length_lines.get(length)
+    if line is None:
+        line = b"content-length: %d\r\n" % length
+        if len(_length_lines) >= KNOWN_GOOD_LIMIT:
+            _length_lines.clear()
+        _length_lines[length] = line
     return line
 
 
@@ -166,7 +177,7 @@ class HTTPCycle:
         self.response_headers = ()
         self.trailers = NO_TRAILERS
         self.trailers_done = False
-        self.trailer_fields: list = []
+        self.trailer_fields = None  # a list once trailer fields are sent (the trailers extension)
         self.path_sent = False
         self.sends_body = True
 
@@ -436,10 +447,10 @@ class HTTPCycle:
             self.chunked = True
             framing = b"transfer-encoding: chunked\r\n"
         elif self.content_length >= 0:
-            framing = b"content-length: %d\r\n" % self.content_length
+            framing = content_length_line(self.content_length)
         elif not more_body:
             self.content_length = length
-            framing = b"content-length: %d\r\n" % length
+            framing = content_length_line(length)
         elif self.http_version == "1.1":
             self.chunked = not self.is_head
             framing = b"transfer-encoding: chunked\r\n"
@@ -475,6 +486,8 @@ class HTTPCycle:
             return  # the client cannot take trailers here: dropped without error (ASGI extensions spec)
         if self.disconnected:
             raise ClientDisconnected("the client disconnected")
+        if self.trailer_fields is None:
+            self.trailer_fields = []
         self.trailer_fields.extend(b"%b: %b\r\n" % pair for pair in headers)
         if more_trailers:
             return

@@ -193,7 +193,7 @@ class Connection:
         state = self.state
         if has_date:
             return b"" if has_server else state.server_header
-        return state.date_header if has_server else state.date_header + state.server_header
+        return state.date_header if has_server else state.date_and_server_header
 
     # What a cycle tells its connection; each protocol says what it means for it.
 

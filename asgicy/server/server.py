@@ -51,6 +51,7 @@ class ServerState:
         self.requests = 0  # responses completed, for --limit-max-requests
         self.server_header = b"server: asgicy\r\n" if config.server_header else b""
         self.date_header = b""
+        self.date_and_server_header = self.server_header  # the two lines most responses get, joined
         self.access_log = config.access_log
         self._access = AccessLogger(config.access_log_format)
         # Only a format with a duration atom pays for a clock read per request.
@@ -69,6 +70,7 @@ class ServerState:
     def refresh_date(self) -> None:
         if self.config.date_header:
             self.date_header = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
+            self.date_and_server_header = self.date_header + self.server_header
 
     def log_access(self, conn, cycle) -> None:
         self._access.log(conn, cycle)
