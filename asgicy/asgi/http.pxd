@@ -4,7 +4,7 @@
 cimport cython
 from ..server.connection cimport Connection
 
-cdef dict _role_by_name, _METHODS, ASGI_VERSION, _STATUS_LINES_11, _STATUS_LINES_10, _length_lines
+cdef dict _role_by_name, _lengths_by_value, _METHODS, ASGI_VERSION, _STATUS_LINES_11, _STATUS_LINES_10, _length_lines
 
 cdef bytes status_line(str http_version, int status)
 cdef bytes content_length_line(long long length)
@@ -31,11 +31,14 @@ cdef class HTTPCycle:
     cdef public double started
     cdef public object response_headers
 
+    @cython.locals(event=dict)
+    cdef int _send_now(self, message) except -1
+    cdef bint _write_body(self, kind, bytes body, bint more_body) except -1
     cdef bytes _open_piece(self, kind, Py_ssize_t length, bint more_body)
     cdef _close_piece(self, data, Py_ssize_t length, bint more_body, body=*)
-    @cython.locals(fields=list, content_length=cython.longlong, length=cython.longlong, has_date=cython.bint,
-                   has_server=cython.bint, keep_alive=cython.bint, wants_trailers=cython.bint)
-    cdef _start(self, kind, message)
+    @cython.locals(fields=list, headers=list, content_length=cython.longlong, length=cython.longlong,
+                   has_date=cython.bint, has_server=cython.bint, keep_alive=cython.bint, wants_trailers=cython.bint)
+    cdef _start(self, kind, dict message)
     cdef bytes _head(self, Py_ssize_t length, bint more_body)
     cpdef _wake(self)
     cpdef Py_ssize_t release_body(self)

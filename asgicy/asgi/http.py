@@ -37,6 +37,9 @@ PATHSEND_EVENT = "http.response.pathsend"
 ZEROCOPYSEND_EVENT = "http.response.zerocopysend"
 EXTENSIONS = "ASGI extensions spec"
 
+# What _send_now did with an event.
+SENT, DRAIN, UNHANDLED = range(3)
+
 # What happens to trailers announced with http.response.start's 'trailers': True.
 NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS = range(3)
 
@@ -65,6 +68,8 @@ ORDINARY, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE, SERVER = range(6)
 _ROLES = {b"content-length": CONTENT_LENGTH, b"transfer-encoding": TRANSFER_ENCODING, b"connection": CONNECTION,
           b"date": DATE, b"server": SERVER}
 _role_by_name: dict = {}
+# Content-Length values an app sent before, parsed (an app sends the same few lengths again and again).
+_lengths_by_value: dict = {}
 
 
 def _learn_role(name: bytes) -> int:
@@ -74,6 +79,17 @@ def _learn_role(name: bytes) -> int:
         _role_by_name.clear()
     _role_by_name[name] = role
     return role
+
+
+def _learn_length(kind: str, value: bytes) -> int:
+    """A Content-Length value from an app not met before (the hot path looks in ``_lengths_by_value``)."""
+    if not value.isdigit() or len(value) > 18:
+        raise ASGIEventError(kind, f"content-length {value!r} is not a decimal number", "RFC 9110 8.6")
+    length = int(value)
+    if len(_lengths_by_value) >= KNOWN_GOOD_LIMIT:
+        _lengths_by_value.clear()
+    _lengths_by_value[value] = length
+    return length
 
 
 def status_line(http_version: str, status: int) -> bytes:
@@ -253,34 +269,22 @@ class HTTPCycle:
     # -- send ---------------------------------------------------------------------------------------
 
     async def send(self, message: dict) -> None:
-        # On the hot path each check is inline for the well-formed case; the validators (which name the
-        # problem) run only when it is not.
-        kind = message.get("type") if type(message) is dict else None
-        if type(kind) is not str:
-            kind = event_type(message)
+        outcome = self._send_now(message)
+        if outcome == SENT:
+            return
+        if outcome == DRAIN:
+            await self._drain()
+            return
+        # Everything _send_now leaves: events that are not plain dicts, values that need validating (the
+        # validators name the problem), events out of order, and the extensions.
+        kind = event_type(message)
         state = self.state
         if kind == self.body_event and state != NOT_STARTED:
-            body = message.get("body", b"")
-            if type(body) is not bytes:
-                body = validate_bytes(kind, message, "body")
-            more_body = message.get("more_body", False)
-            if more_body is not False and more_body is not True:
-                more_body = validate_bool(kind, message, "more_body")
+            body = validate_bytes(kind, message, "body")
+            more_body = validate_bool(kind, message, "more_body")
             if state >= TRAILERS:
                 return self._after_body(kind)
-            # The hot path, inline: one body event, framed and written (see _open_piece/_close_piece).
-            data = self._open_piece(kind, len(body), more_body)
-            separate = b""
-            if self.sends_body:
-                if not self.chunked:
-                    if len(body) >= SEPARATE_BODY:
-                        separate = body  # written beside the head, not copied behind it
-                    else:
-                        data += body
-                elif body:
-                    data += b"%x\r\n%b\r\n" % (len(body), body)
-            self._close_piece(data, len(body), more_body, separate)
-            if more_body and self.conn.write_paused:
+            if self._write_body(kind, body, more_body):
                 await self._drain()
         elif kind == self.start_event:
             if state == COMPLETE:
@@ -288,9 +292,7 @@ class HTTPCycle:
             if state != NOT_STARTED:
                 raise ASGIEventError(kind, f"unexpected {kind!r}: the response was already started; "
                                      f"expected {self.body_event!r}", WWW)
-            self._start(kind, message)
-            if self.disconnected:
-                raise ClientDisconnected("the client disconnected")
+            self._start(kind, message if type(message) is dict else dict(message))
         elif self.extended and kind in _EXTENSION_SENDERS:
             if state == NOT_STARTED and kind != EARLY_HINT_EVENT:
                 raise ASGIEventError(kind, f"expected {self.start_event!r} first, got {kind!r}", EXTENSIONS)
@@ -300,6 +302,44 @@ class HTTPCycle:
         else:
             raise ASGIEventError(kind, f"unexpected {kind!r} after {self.start_event!r}; "
                                  f"expected {self.body_event!r}", WWW)
+
+    def _send_now(self, message) -> int:
+        """The common case of ``send``, with nothing to await: a start event, or a body event while the
+        response is open, as a plain dict whose values have the right types. Compiled, ``message`` is read
+        as a dict in C. Returns SENT, DRAIN (written; the client must read before the app goes on) or
+        UNHANDLED, when nothing was done and ``send`` takes the event through its general path."""
+        if type(message) is not dict:
+            return UNHANDLED
+        event = message
+        kind = event.get("type")
+        state = self.state
+        if kind == self.body_event:
+            if state == NOT_STARTED or state >= TRAILERS:
+                return UNHANDLED
+            body = event.get("body", b"")
+            more_body = event.get("more_body", False)
+            if type(body) is not bytes or (more_body is not False and more_body is not True):
+                return UNHANDLED
+            return DRAIN if self._write_body(kind, body, more_body) else SENT
+        if kind == self.start_event and state == NOT_STARTED and type(kind) is str:
+            self._start(kind, event)
+            return SENT
+        return UNHANDLED
+
+    def _write_body(self, kind: str, body: bytes, more_body: bool) -> bool:
+        """Frames and writes one body piece; True if the app should now wait for the client to read."""
+        data = self._open_piece(kind, len(body), more_body)
+        separate = b""
+        if self.sends_body:
+            if not self.chunked:
+                if len(body) >= SEPARATE_BODY:
+                    separate = body  # written beside the head, not copied behind it
+                else:
+                    data += body
+            elif body:
+                data += b"%x\r\n%b\r\n" % (len(body), body)
+        self._close_piece(data, len(body), more_body, separate)
+        return more_body and self.conn.write_paused
 
     async def _send_file_piece(self, kind: str, fd: int, offset: int, length: int, more_body: bool) -> None:
         """A body piece from a file: ``length`` bytes of ``fd`` from ``offset``, handed to the kernel's
@@ -401,9 +441,9 @@ class HTTPCycle:
                 role = _learn_role(name)
             if role:
                 if role == CONTENT_LENGTH:
-                    if not value.isdigit() or len(value) > 18:
-                        raise ASGIEventError(kind, f"content-length {value!r} is not a decimal number", "RFC 9110 8.6")
-                    length = int(value)
+                    length = _lengths_by_value.get(value, -1)
+                    if length < 0:
+                        length = _learn_length(kind, value)
                     if content_length >= 0 and length != content_length:
                         raise ASGIEventError(kind, "two content-length headers that disagree", "RFC 9110 8.6")
                     content_length = length
@@ -434,6 +474,8 @@ class HTTPCycle:
                         and _accepts_trailers(self.request))
             self.trailers = SEND_TRAILERS if sendable else DROP_TRAILERS
         self.state = STARTED
+        if self.disconnected:
+            raise ClientDisconnected("the client disconnected")
 
     def _head(self, length: int, more_body: bool) -> bytes:
         """The response head, written with the first body event (so an error can still replace it)."""
