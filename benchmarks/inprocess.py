@@ -8,7 +8,8 @@ benchmark app (``apps.py``). What it prints is microseconds per request: the par
 the app and the protocol's bookkeeping, plus (per read) a loop callback. What it leaves out is what the
 kernel and the event loop cost for a real socket, the part ``run.py``'s ceiling server measures. Use it to
 compare two versions of the server (run each a few times, pinned to one core); it is not a comparison
-with other servers.
+with other servers. ``--protocol ceiling`` feeds the same reads to the ceiling server's protocol instead:
+the harness's own cost plus a canned answer, the floor below which asgicy's figure cannot go.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import apps  # noqa: E402  (the benchmark app, beside this file)
+import ceiling  # noqa: E402
 
 from asgicy.config import Config  # noqa: E402
 from asgicy.server.protocol import HTTPProtocol  # noqa: E402
@@ -58,12 +60,15 @@ class NullTransport:
         pass
 
 
-async def measure(batches: list[int], requests: int) -> None:
+async def measure(batches: list[int], requests: int, which: str) -> None:
     loop = asyncio.get_running_loop()
-    config = Config(app=apps.app, access_log=False, lifespan="off")
-    state = ServerState(config, apps.app, loop)
-    state.lifespan_state = {}
-    protocol = HTTPProtocol(state)
+    if which == "ceiling":
+        protocol = ceiling.Canned()
+    else:
+        config = Config(app=apps.app, access_log=False, lifespan="off")
+        state = ServerState(config, apps.app, loop)
+        state.lifespan_state = {}
+        protocol = HTTPProtocol(state)
     transport = NullTransport()
     protocol.connection_made(transport)
     for batch in batches:
@@ -87,10 +92,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", default="1,16", help="requests per read, comma-separated")
     parser.add_argument("--requests", type=int, default=600_000)
+    parser.add_argument("--protocol", choices=("asgicy", "ceiling"), default="asgicy")
     args = parser.parse_args()
     import uvloop
 
-    uvloop.run(measure([int(b) for b in args.batches.split(",")], args.requests))
+    uvloop.run(measure([int(b) for b in args.batches.split(",")], args.requests, args.protocol))
 
 
 if __name__ == "__main__":

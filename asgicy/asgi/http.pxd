@@ -3,17 +3,20 @@
 # Methods declared cdef here are called only from inside the cycle; the rest stay Python-visible.
 cimport cython
 from ..server.connection cimport Connection
+from ..http._parser cimport Request as ParsedRequest
+from .events cimport validate_headers
 
-cdef dict _role_by_name, _lengths_by_value, _METHODS, ASGI_VERSION, _STATUS_LINES_11, _STATUS_LINES_10, _length_lines
+cdef dict _SCOPE_TEMPLATE, _SCOPE_TEMPLATE_WITH_STATE, _role_by_name, _lengths_by_value, _METHODS, ASGI_VERSION, _STATUS_LINES_11, _STATUS_LINES_10, _length_lines
 
 cdef bytes status_line(str http_version, int status)
 cdef bytes content_length_line(long long length)
 
 @cython.locals(raw_path=bytes, path=str, method=str, scope=dict)
-cpdef dict build_scope(request, client, server, str root_path, str scheme, dict state)
+cpdef dict build_scope(ParsedRequest request, client, server, str root_path, str scheme, dict state)
 
 cdef class HTTPCycle:
-    cdef public object scope, request
+    cdef public object scope
+    cdef public ParsedRequest request
     cdef public str start_event, body_event
     cdef public bint extended
     cdef public Connection conn  # the connection whose methods the cycle calls (C calls, compiled)
@@ -43,3 +46,4 @@ cdef class HTTPCycle:
     cpdef _wake(self)
     cpdef Py_ssize_t release_body(self)
     cpdef end_body(self)
+    cpdef app_done(self, exc, context)

@@ -109,6 +109,17 @@ def content_length_line(length: int) -> bytes:
     return line
 
 
+# Every http scope's keys, in the order an app sees them, with the values most scopes have: build_scope
+# copies one of these (a copy takes the keys table whole, where a dict built key by key grows and rehashes)
+# and sets what differs.
+_SCOPE_KEYS = ("type", "asgi", "http_version", "method", "scheme", "path", "raw_path", "query_string",
+               "root_path", "headers", "client", "server")
+_SCOPE_TEMPLATE = dict.fromkeys(_SCOPE_KEYS + ("extensions",))
+_SCOPE_TEMPLATE.update({"type": "http", "http_version": "1.1", "scheme": "http", "root_path": ""})
+_SCOPE_TEMPLATE_WITH_STATE = dict.fromkeys(_SCOPE_KEYS + ("state", "extensions"))
+_SCOPE_TEMPLATE_WITH_STATE.update(_SCOPE_TEMPLATE)
+
+
 def build_scope(request, client, server, root_path: str, scheme: str, state) -> dict:
     """The ``http`` scope for a parsed request (ASGI HTTP spec, 'HTTP Connection Scope')."""
     raw_path = request.path
@@ -116,22 +127,27 @@ def build_scope(request, client, server, root_path: str, scheme: str, state) -> 
     if "%" in path:
         path = unquote(path, errors="replace")
     method = _METHODS.get(request.method) or request.method.decode("ascii")
-    scope = {
-        "type": "http",
-        "asgi": ASGI_VERSION.copy(),
-        "http_version": request.http_version,
-        "method": method,
-        "scheme": scheme,
-        "path": root_path + path,
-        "raw_path": raw_path,
-        "query_string": request.query,
-        "root_path": root_path,
-        "headers": request.headers,
-        "client": client,
-        "server": server,
-    }
-    if state is not None:
+    if state is None:
+        scope = _SCOPE_TEMPLATE.copy()
+    else:
+        scope = _SCOPE_TEMPLATE_WITH_STATE.copy()
         scope["state"] = state.copy()
+    scope["asgi"] = ASGI_VERSION.copy()
+    if request.http_version != "1.1":
+        scope["http_version"] = request.http_version
+    scope["method"] = method
+    if scheme != "http":
+        scope["scheme"] = scheme
+    if root_path:
+        scope["path"] = root_path + path
+        scope["root_path"] = root_path
+    else:
+        scope["path"] = path
+    scope["raw_path"] = raw_path
+    scope["query_string"] = request.query
+    scope["headers"] = request.headers
+    scope["client"] = client
+    scope["server"] = server
     scope["extensions"] = {TRAILERS_EVENT: {}, EARLY_HINT_EVENT: {}, PATHSEND_EVENT: {}, ZEROCOPYSEND_EVENT: {}}
     return scope
 
@@ -171,16 +187,17 @@ class HTTPCycle:
         self.scope = scope
         self.conn = conn
         self.request = request
-        self.http_version = request.http_version
-        self.is_head = request.method == b"HEAD"
-        self.keep_alive = request.keep_alive
+        # Read through the field: compiled, it is typed (http.pxd), and these are struct members.
+        self.http_version = self.request.http_version
+        self.is_head = self.request.method == b"HEAD"
+        self.keep_alive = self.request.keep_alive
         self.body: list = []
         self.body_size = 0
         self.body_complete = False
         self.final_delivered = False
         self.disconnected = False
         self.waiter = None
-        self.continue_pending = request.expect_continue
+        self.continue_pending = self.request.expect_continue
         self.state = NOT_STARTED
         self.status = 0
         self.head_fields = b""
@@ -458,7 +475,10 @@ class HTTPCycle:
                     has_date = True
                 else:
                     has_server = True
-            fields += (name, b": ", value, b"\r\n")
+            fields.append(name)
+            fields.append(b": ")
+            fields.append(value)
+            fields.append(b"\r\n")
         self.status = status
         self.response_headers = headers
         self.keep_alive = keep_alive
@@ -614,29 +634,37 @@ class HTTPCycle:
 
     # -- running the app ----------------------------------------------------------------------------
 
-    async def run(self, app) -> None:
+    def app_done(self, exc, context) -> None:
+        """How the app ended, told by the runner (asgicy.server.eager): ``exc`` is what it raised, None if
+        it returned. What there is to log about it is logged inside ``context``, the app's own (a logging
+        filter may read the request's context variables); None when that is the current one."""
         try:
-            await app(self.scope, self.receive, self.send)
-        except ClientDisconnected:
-            if not self.disconnected:
-                logger.exception("Exception in ASGI application")
-                self._fail()
-        except Exception as exc:
-            if not (self.disconnected and isinstance(exc, OSError)):
-                logger.exception("Exception in ASGI application")
-                self._fail()
-        except BaseException:
-            self._fail()  # cancelled (shutdown timed out) or the interpreter is exiting: not the app's bug
-            raise
-        else:
-            if self.state != COMPLETE and not self.disconnected:
-                if self.state == NOT_STARTED:
-                    logger.error("ASGI callable returned without starting a response")
+            if exc is not None or (self.state != COMPLETE and not self.disconnected):
+                if context is None:
+                    self._app_ended_badly(exc)
                 else:
-                    logger.error("ASGI callable returned without completing the response")
-                self._fail()
+                    context.run(self._app_ended_badly, exc)
         finally:
             self.conn.app_finished(self)
+
+    def _app_ended_badly(self, exc) -> None:
+        """The ASGI spec's rules for an app that raised, or returned before its response was complete."""
+        if exc is None:
+            if self.state == NOT_STARTED:
+                logger.error("ASGI callable returned without starting a response")
+            else:
+                logger.error("ASGI callable returned without completing the response")
+            self._fail()
+        elif isinstance(exc, ClientDisconnected):
+            if not self.disconnected:
+                logger.error("Exception in ASGI application", exc_info=exc)
+                self._fail()
+        elif isinstance(exc, Exception):
+            if not (self.disconnected and isinstance(exc, OSError)):
+                logger.error("Exception in ASGI application", exc_info=exc)
+                self._fail()
+        else:
+            self._fail()  # cancelled (shutdown timed out) or the interpreter is exiting: not the app's bug
 
     def _fail(self) -> None:
         """The app failed: a 500 if nothing was written yet, otherwise cut the connection (ASGI spec)."""

@@ -69,17 +69,8 @@ _init_tables()
 @cython.freelist(64)
 @cython.no_gc
 cdef class Request:
-    """A parsed request head (see ``asgicy.http.reference.Request`` for the meaning of each field)."""
-    cdef public bytes method
-    cdef public bytes target
-    cdef public bytes path
-    cdef public bytes query
-    cdef public str http_version
-    cdef public list headers
-    cdef public bint keep_alive
-    cdef public bint expect_continue
-    cdef public object upgrade
-    cdef public long long content_length
+    """A parsed request head (see ``asgicy.http.reference.Request`` for the meaning of each field; the
+    fields are declared in _parser.pxd, so the compiled server reads them as C struct members)."""
 
     def __repr__(self):
         return f"<Request {self.method!r} {self.target!r} HTTP/{self.http_version}>"

@@ -1,7 +1,14 @@
 # Types for compiling connection.py with Cython (pure-Python mode): the same source runs uncompiled too.
 
+cdef class SharedState:
+    cdef public Py_ssize_t requests
+    cdef public double clock
+    cdef public dict lifespan_state
+    cdef public bytes server_header, date_header, date_and_server_header
+
 cdef class Connection:
-    cdef public object state, config, loop, transport, client, server, scheme, tls
+    cdef public SharedState state
+    cdef public object config, loop, transport, client, server, scheme, tls
     cdef public bint write_paused, reading_paused, closing, closed
     cdef public list drain_waiters
     cdef public object batch

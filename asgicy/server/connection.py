@@ -19,6 +19,26 @@ BATCH_LIMIT = 64 * 1024
 WRITEV_SIZE = 16 * 1024
 
 
+# Seconds between the server's ticks (server.py), which check timeouts and refresh the Date line.
+TICK = 0.5
+
+
+class SharedState:
+    """The part of a server's state its connections read on every request: compiled, C fields (see
+    connection.pxd), where the rest of ``ServerState`` (server.py, which builds on this) is looked up by
+    name."""
+
+    def __init__(self) -> None:
+        self.requests = 0  # responses completed, for --limit-max-requests
+        # The event loop's time at the last tick. A deadline the ticker checks needs no finer clock than
+        # the ticker itself, and reading this costs nothing where loop.time() is a call per response.
+        self.clock = 0.0
+        self.lifespan_state = None  # the lifespan state dict every scope gets a copy of (None: no "state")
+        self.server_header = b""
+        self.date_header = b""
+        self.date_and_server_header = b""  # the two lines most responses get, joined
+
+
 class Connection:
     # An asyncio protocol by its methods (asyncio and uvloop call them by name); not derived from
     # asyncio.Protocol so that Cython can compile it to an extension type.

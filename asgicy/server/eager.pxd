@@ -1,5 +1,7 @@
 # Types for compiling eager.py with Cython (pure-Python mode): the same source runs uncompiled too.
+cimport cython
 from cpython.ref cimport PyObject, Py_DECREF
+from ..asgi.http cimport HTTPCycle
 
 cdef extern from "Python.h":
     ctypedef enum PySendResult:
@@ -9,6 +11,7 @@ cdef extern from "Python.h":
     PySendResult PyIter_Send(object iter, object arg, PyObject **presult) except? PYGEN_ERROR
     int PyContext_Enter(object context) except -1
     int PyContext_Exit(object context) except -1
+    object PyContext_Copy(object context)
 
 cdef object _NOTHING, _RETURNED
 
@@ -25,14 +28,29 @@ cdef inline object _c_step(object coro, object context):
     Py_DECREF(value)
     return _RETURNED if status == PYGEN_RETURN else value
 
+cdef inline object _c_call(object app, object scope, object receive, object send, object context):
+    """app(scope, receive, send) inside context (see _call_app in eager.py)."""
+    PyContext_Enter(context)
+    try:
+        return app(scope, receive, send)
+    finally:
+        PyContext_Exit(context)
+
+cdef inline object _c_copy(object context):
+    """context.copy() without the method lookup."""
+    return PyContext_Copy(context)
+
+cdef _call_app(app, HTTPCycle cycle, context)
 cdef _step(coro, context)
 
 cdef class Host:
-    cdef public object task, inbox
+    cdef public object task, inbox, cancelling
 
 cdef class AppRunner:
     cdef public object loop, tasks, base_context
     cdef public list idle
 
-    cpdef run(self, coro)
+    @cython.locals(host=Host, idle=list)
+    cpdef run(self, app, HTTPCycle cycle)
+    cdef _take_out(self, Host host)
     cdef _release(self, Host host)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from asyncio import CancelledError
 from contextvars import copy_context
+from types import CoroutineType
 
 try:  # compiled by Cython (setup.py), a step of a coroutine is a C call: see _step
     import cython
@@ -42,6 +43,36 @@ except ImportError:  # pragma: no cover - a Python without them runs every app i
 IDLE_HOSTS = 16
 _NOTHING = object()
 _RETURNED = object()
+
+
+def _call_app(app, cycle, context):
+    """The app's coroutine for ``cycle``, called inside ``context``: what an app does before its first
+    await runs where the rest of it will. An app that returns some other awaitable is awaited by a
+    coroutine of ours, so what the runner steps is always a coroutine (and a non-awaitable fails there,
+    as ``await`` would have it)."""
+    if COMPILED:
+        coro = _c_call(app, cycle.scope, cycle.receive, cycle.send, context)
+    else:
+        coro = context.run(app, cycle.scope, cycle.receive, cycle.send)
+    if type(coro) is not CoroutineType:
+        coro = _awaiting(coro)
+    return coro
+
+
+async def _awaiting(awaitable):
+    return await awaitable
+
+
+async def _in_task(app, cycle) -> None:
+    """An app in a task of its own (when it cannot run eagerly); its cycle is told how it ended."""
+    try:
+        await app(cycle.scope, cycle.receive, cycle.send)
+    except BaseException as exc:
+        cycle.app_done(exc, None)
+        if not isinstance(exc, Exception):
+            raise  # cancelled (shutdown) or the interpreter is exiting: the task ends with it
+    else:
+        cycle.app_done(None, None)
 
 
 def _step(coro, context):
@@ -65,14 +96,16 @@ class Resumption:
     The coroutine's first suspension already yielded ``pending`` (the future it waits on, or ``None`` for a
     bare yield such as ``sleep(0)``); the awaiting task must see that value first, exactly as if it had
     stepped the coroutine itself. After that every ``send``/``throw`` is relayed, inside the coroutine's
-    own context. The awaiting task is what the coroutine now runs in (cancelling it cancels the app)."""
+    own context. The awaiting task is what the coroutine now runs in (cancelling it cancels the app).
+    ``cycle`` is the app's, to be told how it ended."""
 
-    __slots__ = ("coro", "context", "pending")
+    __slots__ = ("coro", "context", "pending", "cycle")
 
-    def __init__(self, coro, context, pending) -> None:
+    def __init__(self, coro, context, pending, cycle) -> None:
         self.coro = coro
         self.context = context
         self.pending = pending
+        self.cycle = cycle
 
     def __await__(self):
         return self
@@ -99,11 +132,16 @@ class Resumption:
 
 
 class Host:
-    """A task that waits in ``inbox`` for a suspended app to resume, runs it to the end, and waits again."""
+    """A task that waits in ``inbox`` for a suspended app to resume, runs it to the end, and waits again.
+
+    ``cancelling`` is the task's method of that name: a host that was asked to cancel (shutdown, or an
+    app that cancelled the task it ran in) is not lent again. Idle, a host is always waiting on its inbox
+    or not yet started, and either way a cancellation shows there first."""
 
     def __init__(self) -> None:
         self.task = None
         self.inbox = None
+        self.cancelling = None
 
 
 class AppRunner:
@@ -117,40 +155,57 @@ class AppRunner:
         self.base_context = copy_context()
         self.idle: list = []
 
-    def run(self, coro) -> None:
-        """Runs ``coro`` (which handles its own exceptions) until it finishes or first suspends."""
+    def run(self, app, cycle) -> None:
+        """Starts ``app`` for ``cycle`` and runs it until it returns or first suspends. However and wherever
+        it ends, the cycle is told (``cycle.app_done``), inside the app's context."""
         if _enter_task is None:
-            self._spawn(coro)
+            self._spawn(app, cycle)
             return
         loop = self.loop
         idle = self.idle
-        host = None
+        # The host at the end of the pool is lent in place: an app that finishes eagerly (the usual case)
+        # leaves it there, and only one that suspends takes it out.
         while idle:
-            host = idle.pop()
-            if not (host.inbox.done() or host.task.cancelling()):
+            host = idle[-1]
+            if not host.cancelling():
                 break
-            host = None  # cancelled while idle (shutdown, or a stale reference): it is ending
-        if host is None:
+            idle.pop()  # cancelled while idle (shutdown, or a stale reference): it is ending
+        else:
             host = self._new_host()
+            idle.append(host)
         task = host.task
         try:
             _enter_task(loop, task)
         except RuntimeError:  # called from inside a task: the app cannot run eagerly here
-            idle.append(host)
-            self._spawn(coro)
+            self._spawn(app, cycle)
             return
-        context = self.base_context.copy()
+        context = _c_copy(self.base_context) if COMPILED else self.base_context.copy()
+        coro = None
+        failure = None
         try:
+            coro = _call_app(app, cycle, context)
             pending = _step(coro, context)
-        except CancelledError:
-            self._release(host)  # the app raised it itself; its cycle has already failed the response
-            return
+        except BaseException as exc:
+            failure = exc
+            pending = _RETURNED
         finally:
             _leave_task(loop, task)
         if pending is _RETURNED:
-            self._release(host)  # the usual case: done without waiting
+            if host.cancelling():
+                self._take_out(host)  # cancelled by the app it ran: never lent again, it ends
+            cycle.app_done(failure, context)
+            if failure is not None and not isinstance(failure, (Exception, CancelledError)):
+                raise failure  # KeyboardInterrupt, SystemExit: not the server's to swallow
             return
-        host.inbox.set_result(Resumption(coro, context, pending))
+        self._take_out(host)  # the app's until it finishes: _release puts it back
+        host.inbox.set_result(Resumption(coro, context, pending, cycle))
+
+    def _take_out(self, host: Host) -> None:
+        idle = self.idle
+        if idle and idle[-1] is host:
+            idle.pop()
+        elif host in idle:
+            idle.remove(host)
 
     def _release(self, host: Host) -> None:
         if host.inbox.done() or host.task.cancelling():
@@ -164,6 +219,7 @@ class AppRunner:
         host = Host()
         host.inbox = self.loop.create_future()
         host.task = task = self.loop.create_task(self._serve(host), context=self.base_context.copy())
+        host.cancelling = task.cancelling
         self.tasks.add(task)
         task.add_done_callback(self._host_done)
         return host
@@ -178,12 +234,19 @@ class AppRunner:
             if resumption is None:
                 return
             host.inbox = self.loop.create_future()
-            await resumption
+            try:
+                await resumption
+            except BaseException as exc:
+                resumption.cycle.app_done(exc, resumption.context)
+                if not isinstance(exc, Exception):
+                    raise  # cancelled (shutdown) or the interpreter is exiting: this host ends
+            else:
+                resumption.cycle.app_done(None, resumption.context)
             if host.task.cancelling():
                 return  # a cancellation the app swallowed: this task is not lent again
             self._release(host)
 
-    def _spawn(self, coro) -> None:
-        task = self.loop.create_task(coro, context=self.base_context.copy())
+    def _spawn(self, app, cycle) -> None:
+        task = self.loop.create_task(_in_task(app, cycle), context=self.base_context.copy())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

@@ -1,6 +1,8 @@
 # Types for compiling protocol.py with Cython (pure-Python mode): the same source runs uncompiled too.
 from .connection cimport Connection
 from .eager cimport AppRunner
+from ..asgi.http cimport HTTPCycle, build_scope
+from ..http._parser cimport Request as ParsedRequest
 cimport cython
 
 @cython.locals(field=tuple, name=bytes)
@@ -18,10 +20,14 @@ cdef class HTTPProtocol(Connection):
     cdef public bint ws_enabled, access_log, time_requests
     cdef public double timeout_keep_alive
 
+    @cython.locals(ended=HTTPCycle)
     cdef _process(self, list events)
+    @cython.locals(cycle=HTTPCycle, parsed=ParsedRequest)
     cdef _on_request(self, request)
     cdef _launch(self)
     cdef _start(self, cycle)
+    cdef _run_app(self, HTTPCycle cycle)
+    @cython.locals(done=HTTPCycle)
     cpdef response_complete(self, cycle)
     cpdef _next_request(self)
     cpdef _after_response(self)

@@ -20,8 +20,16 @@ from ..asgi.http import COMPLETE, NOT_STARTED, HTTPCycle, build_scope
 from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
-from .connection import Connection
+from .connection import TICK, Connection
 from .websocket import WebSocketProtocol
+
+try:  # compiled by Cython (setup.py), the cycle reads a request's fields as C struct members
+    import cython
+    COMPILED = cython.compiled
+except ImportError:  # pragma: no cover - running from source without Cython installed
+    COMPILED = False
+if COMPILED:
+    from ..http._parser import Request as CompiledRequest
 
 logger = logging.getLogger("asgicy.error")
 
@@ -55,6 +63,16 @@ def _names_proxy_headers(headers: list) -> bool:
         if name == b"x-forwarded-for" or name == b"x-forwarded-proto" or name == b"forwarded":
             return True
     return False
+
+
+def _as_compiled_request(request):
+    """The reference parser's Request (ASGICY_PURE_PYTHON=1) as the compiled parser's, whose fields the
+    compiled cycle and scope builder read as struct members: the same fields, copied."""
+    compiled = CompiledRequest()
+    for name in ("method", "target", "path", "query", "http_version", "headers", "keep_alive",
+                 "expect_continue", "upgrade", "content_length"):
+        setattr(compiled, name, getattr(request, name))
+    return compiled
 
 
 def error_response(status: int, detail: str, extra_fields: bytes = b"") -> bytes:
@@ -152,7 +170,9 @@ class HTTPProtocol(Connection):
                     self._launch()
                 self._on_request(event)
             elif type(event) is EndOfMessage:
-                self.parsing.end_body()
+                if type(self.parsing) is HTTPCycle:  # (a WebSocket upgrade has no body to end)
+                    ended = self.parsing  # compiled, typed (protocol.pxd): a C call
+                    ended.end_body()
                 self.discarding = False
                 if self.ready is not None:
                     self._launch()
@@ -197,25 +217,28 @@ class HTTPProtocol(Connection):
     # -- requests -----------------------------------------------------------------------------------
 
     def _on_request(self, request) -> None:
+        if COMPILED and type(request) is not CompiledRequest:
+            request = _as_compiled_request(request)
+        parsed = request  # compiled, typed (protocol.pxd): its fields are struct members
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
         state = self.state
         client, scheme = self.client, self.scheme
-        if self.proxy_trusted and _names_proxy_headers(request.headers):
-            client, scheme = forwarded_client(request.headers, client, scheme, state.trusted)
-        if (request.upgrade is not None and self.ws_enabled and request.content_length == 0
-                and is_websocket_upgrade(request)):
-            upgrade = WebSocketUpgrade(request, client, scheme)
+        if self.proxy_trusted and _names_proxy_headers(parsed.headers):
+            client, scheme = forwarded_client(parsed.headers, client, scheme, state.trusted)
+        if (parsed.upgrade is not None and self.ws_enabled and parsed.content_length == 0
+                and is_websocket_upgrade(parsed)):
+            upgrade = WebSocketUpgrade(parsed, client, scheme)
             self.parsing = upgrade
             if self.current is None and not self.pipeline:
                 self._upgrade(upgrade)
             else:
                 self.pipeline.append(upgrade)
             return
-        scope = build_scope(request, client, self.server, self.root_path, scheme, state.lifespan_state)
+        scope = build_scope(parsed, client, self.server, self.root_path, scheme, self.state.lifespan_state)
         if self.tls is not None:
             scope["extensions"]["tls"] = self.tls
-        cycle = HTTPCycle(scope, request, self)
+        cycle = HTTPCycle(scope, parsed, self)
         if self.time_requests:
             cycle.started = monotonic()
         self.parsing = cycle
@@ -236,7 +259,10 @@ class HTTPProtocol(Connection):
     def _start(self, cycle) -> None:
         if type(cycle) is WebSocketUpgrade:
             self._upgrade(cycle)
-            return
+        else:
+            self._run_app(cycle)
+
+    def _run_app(self, cycle: HTTPCycle) -> None:
         self.current = cycle
         limit = self.limit_concurrency
         if limit is not None and len(self.cycles) >= limit:
@@ -247,7 +273,7 @@ class HTTPProtocol(Connection):
             self.response_complete(cycle)
             return
         self.cycles.add(cycle)
-        self.runner.run(cycle.run(self.app))
+        self.runner.run(self.app, cycle)
 
     def _upgrade(self, upgrade: WebSocketUpgrade) -> None:
         """The upgrade's turn: check the handshake, then hand the transport to a WebSocketProtocol."""
@@ -307,23 +333,24 @@ class HTTPProtocol(Connection):
             self._resume_reading()
 
     def response_complete(self, cycle: HTTPCycle) -> None:
+        done = cycle  # compiled, typed (protocol.pxd): its fields and methods are reached in C
         self.state.requests += 1
         if self.access_log:
-            self.state.log_access(self, cycle)
+            self.state.log_access(self, done)
         # Body the app never read will not be read now: it must stop counting against flow control.
-        self.buffered_body -= cycle.release_body()
-        if cycle is not self.current:
+        self.buffered_body -= done.release_body()
+        if done is not self.current:
             return
-        if cycle is self.parsing and not cycle.body_complete:
-            if cycle.continue_pending:
+        if done is self.parsing and not done.body_complete:
+            if done.continue_pending:
                 # RFC 9110 10.1.1: refused before 100 Continue, the client may send the body or may not;
                 # what follows on the wire cannot be told apart from a next request, so the connection ends.
-                cycle.keep_alive = False
+                done.keep_alive = False
             else:
                 # RFC 9112 9.3: the rest of the body is read and dropped (the parser knows where it ends),
                 # within the keep-alive timeout, so the connection can carry the next request.
                 self.discarding = True
-        if not cycle.keep_alive or self.closing:
+        if not done.keep_alive or self.closing:
             self._close()
             return
         self.current = None
@@ -378,7 +405,9 @@ class HTTPProtocol(Connection):
                     # scope and its cycle alive until the next one.
                     self.parsing = None
                 if not self.parser.in_head:
-                    self.idle_deadline = self.loop.time() + self.timeout_keep_alive
+                    # From the clock of the last tick, which may be up to a tick old: one tick more, so
+                    # the connection is never closed before its keep-alive timeout.
+                    self.idle_deadline = self.state.clock + TICK + self.timeout_keep_alive
                 return
 
     def abort_response(self, cycle: HTTPCycle) -> None:

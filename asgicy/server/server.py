@@ -20,6 +20,7 @@ from email.utils import formatdate
 from ..asgi.compat import as_asgi3
 from ..config import Config
 from ..http import IMPLEMENTATION
+from .connection import TICK, SharedState
 from .eager import AppRunner
 from .lifespan import Lifespan
 from .logs import AccessLogger
@@ -29,17 +30,17 @@ from .tls import TLSConfigError, TLSInfo, create_ssl_context
 
 logger = logging.getLogger("asgicy.error")
 
-TICK = 0.5  # seconds between timeout checks and Date header refreshes
 
 
 class StartupError(Exception):
     """The server could not start (a bind failed, lifespan startup failed); the message says why."""
 
 
-class ServerState:
+class ServerState(SharedState):
     """What every connection of one server shares."""
 
     def __init__(self, config: Config, app, loop) -> None:
+        super().__init__()
         self.config = config
         self.app = app
         self.loop = loop
@@ -47,11 +48,8 @@ class ServerState:
         self.cycles: set = set()  # requests whose app is running
         self.tasks: set = set()
         self.runner = AppRunner(loop, self.tasks)  # runs apps eagerly, on pooled host tasks
-        self.lifespan_state: dict | None = None
-        self.requests = 0  # responses completed, for --limit-max-requests
         self.server_header = b"server: asgicy\r\n" if config.server_header else b""
-        self.date_header = b""
-        self.date_and_server_header = self.server_header  # the two lines most responses get, joined
+        self.date_and_server_header = self.server_header
         self.access_log = config.access_log
         self._access = AccessLogger(config.access_log_format)
         # Only a format with a duration atom pays for a clock read per request.
@@ -68,6 +66,7 @@ class ServerState:
         self.refresh_date()
 
     def refresh_date(self) -> None:
+        self.clock = self.loop.time()
         if self.config.date_header:
             self.date_header = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
             self.date_and_server_header = self.date_header + self.server_header
