@@ -8,6 +8,11 @@ from .events cimport validate_headers
 
 cdef dict _SCOPE_TEMPLATE, _SCOPE_TEMPLATE_WITH_STATE, _role_by_name, _lengths_by_value, _METHODS, ASGI_VERSION, _STATUS_LINES_11, _STATUS_LINES_10, _length_lines
 
+cdef int NOT_STARTED, STARTED, STREAMING, TRAILERS, COMPLETE, SENT, DRAIN, UNHANDLED
+cdef int NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS
+cdef int ORDINARY, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE, SERVER
+cdef Py_ssize_t SEPARATE_BODY
+
 cdef bytes status_line(str http_version, int status)
 cdef bytes content_length_line(long long length)
 
@@ -34,6 +39,7 @@ cdef class HTTPCycle:
     cdef public double started
     cdef public object response_headers
 
+    cdef _setup(self, dict scope, ParsedRequest request, Connection conn)
     @cython.locals(event=dict)
     cdef int _send_now(self, message) except -1
     cdef bint _write_body(self, kind, bytes body, bint more_body) except -1
@@ -47,3 +53,6 @@ cdef class HTTPCycle:
     cpdef Py_ssize_t release_body(self)
     cpdef end_body(self)
     cpdef app_done(self, exc, context)
+
+@cython.locals(cycle=HTTPCycle)
+cpdef HTTPCycle new_cycle(dict scope, ParsedRequest request, Connection conn)

@@ -68,6 +68,12 @@ ORDINARY, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE, SERVER = range(6)
 _ROLES = {b"content-length": CONTENT_LENGTH, b"transfer-encoding": TRANSFER_ENCODING, b"connection": CONNECTION,
           b"date": DATE, b"server": SERVER}
 _role_by_name: dict = {}
+
+# Compiled, the int constants above are C ints (http.pxd): compared on every event without a lookup by
+# name or an int object. Python cannot see those, and the server and the WebSocket cycle import the
+# response states by name, so the states are module attributes as well.
+globals().update(NOT_STARTED=NOT_STARTED, STARTED=STARTED, STREAMING=STREAMING, TRAILERS=TRAILERS,
+                 COMPLETE=COMPLETE)
 # Content-Length values an app sent before, parsed (an app sends the same few lengths again and again).
 _lengths_by_value: dict = {}
 
@@ -179,6 +185,9 @@ class HTTPCycle:
     EXTENDED = True  # the response extensions apply (not to a WebSocket denial response)
 
     def __init__(self, scope: dict, request, conn) -> None:
+        self._setup(scope, request, conn)
+
+    def _setup(self, scope: dict, request, conn) -> None:
         # START, BODY and EXTENDED as instance fields: read on every send, where a class attribute would be
         # a lookup by name in the compiled cycle (DenialResponse sets its own).
         self.start_event = "http.response.start"
@@ -693,6 +702,14 @@ class HTTPCycle:
         self.response_size += len(data)
         self.conn.write(data)
         self.conn.response_complete(self)
+
+
+def new_cycle(scope: dict, request, conn) -> HTTPCycle:
+    """``HTTPCycle(scope, request, conn)`` as the protocol makes one per request: compiled, C calls with no
+    argument parsing."""
+    cycle = HTTPCycle.__new__(HTTPCycle)
+    cycle._setup(scope, request, conn)
+    return cycle
 
 
 class DenialResponse(HTTPCycle):

@@ -1,5 +1,19 @@
-# The parsed request as the compiled server layer reads it (asgicy.asgi.http, asgicy.server.protocol
-# cimport it): its fields are C struct members there, not attributes looked up by name on every request.
+# The parser's types as the compiled server layer reads them (asgicy.asgi.http, asgicy.server.protocol
+# cimport them): their fields are C struct members there, not attributes looked up by name on every request.
+from cpython.bytes cimport PyBytes_GET_SIZE
+
+cdef enum ParserState:
+    REQUEST_LINE = 0
+    HEADERS = 1
+    BODY = 2
+    CHUNK_SIZE = 3
+    CHUNK_DATA = 4
+    CHUNK_DATA_END = 5
+    TRAILERS = 6
+    PAUSED = 7
+    CLOSED = 8
+    ERROR = 9
+
 
 cdef class Request:
     cdef public bytes method
@@ -12,3 +26,51 @@ cdef class Request:
     cdef public bint expect_continue
     cdef public object upgrade
     cdef public long long content_length
+
+
+cdef class HTTPParser:
+    cdef readonly Py_ssize_t max_request_line_size
+    cdef readonly Py_ssize_t max_header_size
+    cdef readonly Py_ssize_t max_header_count
+    cdef long long _max_body  # -1: unlimited
+    cdef bytes _buf
+    cdef Py_ssize_t _pos
+    cdef ParserState _state
+    cdef object _error
+    cdef Request _request
+    cdef Py_ssize_t _header_bytes
+    cdef list _fields
+    cdef long long _remaining
+    cdef long long _body_received
+    # What the head's framing headers said, gathered as the fields arrive, judged at the end of the head.
+    # Content-Length fields judged as they arrive, in the reference's order: the length so far (-1: none)
+    # and the first problem met (0: none, 1: not a number, 2: two lengths that disagree).
+    cdef long long _content_length
+    cdef int _content_length_problem
+    cdef list _transfer_codings
+    cdef list _connection
+    cdef int _hosts
+    cdef object _upgrade
+    cdef object _expect
+
+
+    cpdef list feed(self, data)
+    cdef list _parse(self)
+    cdef int _run(self, list events) except -1
+    cdef int _start_request(self, const char* line, Py_ssize_t n) except -1
+    cdef int _add_field(self, const char* line, Py_ssize_t n) except -1
+    cdef void _note_content_length(self, bytes value)
+    cdef int _finish_head(self, list events) except -1
+    cdef int _chunk_size_line(self, const char* line, Py_ssize_t n) except -1
+    cdef int _end_message(self, list events, tuple trailers) except -1
+
+
+# The parser's `in_head` and `paused` properties, as C the compiled server calls.
+cdef inline bint parser_in_head(HTTPParser parser):
+    """Part of a request head is buffered (the head timeout runs)."""
+    return parser._state == HEADERS or (
+        parser._state == REQUEST_LINE and PyBytes_GET_SIZE(parser._buf) > parser._pos)
+
+cdef inline bint parser_paused(HTTPParser parser):
+    """Stopped after an upgrade request, until resume()."""
+    return parser._state == PAUSED

@@ -15,18 +15,6 @@ from .errors import HTTPProtocolError
 
 IMPLEMENTATION = "cython"
 
-cdef enum ParserState:
-    REQUEST_LINE = 0
-    HEADERS = 1
-    BODY = 2
-    CHUNK_SIZE = 3
-    CHUNK_DATA = 4
-    CHUNK_DATA_END = 5
-    TRAILERS = 6
-    PAUSED = 7
-    CLOSED = 8
-    ERROR = 9
-
 cdef enum:
     MAX_CHUNK_LINE = 4096
     MAX_CONTENT_LENGTH_DIGITS = 18
@@ -104,29 +92,8 @@ cdef list _split_list(bytes value):
 
 
 cdef class HTTPParser:
-    cdef readonly Py_ssize_t max_request_line_size
-    cdef readonly Py_ssize_t max_header_size
-    cdef readonly Py_ssize_t max_header_count
-    cdef long long _max_body  # -1: unlimited
-    cdef bytes _buf
-    cdef Py_ssize_t _pos
-    cdef ParserState _state
-    cdef object _error
-    cdef Request _request
-    cdef Py_ssize_t _header_bytes
-    cdef list _fields
-    cdef long long _remaining
-    cdef long long _body_received
-    # What the head's framing headers said, gathered as the fields arrive, judged at the end of the head.
-    # Content-Length fields judged as they arrive, in the reference's order: the length so far (-1: none)
-    # and the first problem met (0: none, 1: not a number, 2: two lengths that disagree).
-    cdef long long _content_length
-    cdef int _content_length_problem
-    cdef list _transfer_codings
-    cdef list _connection
-    cdef int _hosts
-    cdef object _upgrade
-    cdef object _expect
+    """The request parser (see ``asgicy.http.reference.HTTPParser``); its fields are declared in
+    _parser.pxd, where the compiled server reads its state."""
 
     def __init__(self, Py_ssize_t max_request_line_size=8192, Py_ssize_t max_header_size=65536,
                  Py_ssize_t max_header_count=100, max_body_size=None):
@@ -146,7 +113,7 @@ cdef class HTTPParser:
 
     # -- public API ---------------------------------------------------------------------------------
 
-    def feed(self, data):
+    cpdef list feed(self, data):
         if self._state == ERROR:
             return [self._error]
         if self._state == CLOSED:
@@ -180,12 +147,11 @@ cdef class HTTPParser:
 
     @property
     def paused(self):
-        return self._state == PAUSED
+        return parser_paused(self)
 
     @property
     def in_head(self):
-        return self._state == HEADERS or (
-            self._state == REQUEST_LINE and PyBytes_GET_SIZE(self._buf) > self._pos)
+        return parser_in_head(self)
 
     # -- the state machine --------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 # Types for compiling connection.py with Cython (pure-Python mode): the same source runs uncompiled too.
 
+cdef Py_ssize_t BATCH_LIMIT, WRITEV_SIZE  # C ints when compiled: compared on every write
+
 cdef class SharedState:
     cdef public Py_ssize_t requests
     cdef public double clock

@@ -1,9 +1,12 @@
 # Types for compiling protocol.py with Cython (pure-Python mode): the same source runs uncompiled too.
 from .connection cimport Connection
 from .eager cimport AppRunner
-from ..asgi.http cimport HTTPCycle, build_scope
-from ..http._parser cimport Request as ParsedRequest
+from ..asgi.http cimport HTTPCycle, build_scope, new_cycle
+from ..http._parser cimport Request as ParsedRequest, HTTPParser as CompiledParser, parser_in_head, parser_paused
 cimport cython
+
+cdef Py_ssize_t BODY_HIGH_WATER, MAX_PIPELINED  # C ints when compiled: compared on every read
+cdef bint FAST_PARSER
 
 @cython.locals(field=tuple, name=bytes)
 cdef bint _names_proxy_headers(list headers)
@@ -18,9 +21,13 @@ cdef class HTTPProtocol(Connection):
     cdef public str root_path
     cdef public object limit_concurrency
     cdef public bint ws_enabled, access_log, time_requests
-    cdef public double timeout_keep_alive
+    cdef public double idle_allowance
 
     @cython.locals(ended=HTTPCycle)
+    @cython.locals(parser=CompiledParser)
+    cdef list _feed(self, data)
+    cdef bint _parser_in_head(self) except -1
+    cdef bint _parser_paused(self) except -1
     cdef _process(self, list events)
     @cython.locals(cycle=HTTPCycle, parsed=ParsedRequest)
     cdef _on_request(self, request)

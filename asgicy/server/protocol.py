@@ -16,8 +16,8 @@ from collections import deque
 from time import monotonic
 from http import HTTPStatus
 
-from ..asgi.http import COMPLETE, NOT_STARTED, HTTPCycle, build_scope
-from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
+from ..asgi.http import COMPLETE, NOT_STARTED, HTTPCycle, build_scope, new_cycle
+from ..http import IMPLEMENTATION, EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
 from .connection import TICK, Connection
@@ -30,6 +30,9 @@ except ImportError:  # pragma: no cover - running from source without Cython ins
     COMPILED = False
 if COMPILED:
     from ..http._parser import Request as CompiledRequest
+# The compiled server over the compiled parser feeds it and reads its state with C calls (_feed and the
+# two below); over the reference parser (ASGICY_PURE_PYTHON=1), or uncompiled, by name.
+FAST_PARSER = COMPILED and IMPLEMENTATION == "cython"
 
 logger = logging.getLogger("asgicy.error")
 
@@ -112,7 +115,9 @@ class HTTPProtocol(Connection):
         self.root_path = config.root_path
         self.limit_concurrency = config.limit_concurrency
         self.ws_enabled = config.ws != "none"
-        self.timeout_keep_alive = config.timeout_keep_alive
+        # The keep-alive deadline is set from the clock of the last tick, which may be up to a tick old:
+        # one tick more, so a connection is never closed before its keep-alive timeout.
+        self.idle_allowance = config.timeout_keep_alive + TICK
         self.access_log = state.access_log
         self.time_requests = state.time_requests
         self.parser = HTTPParser(config.limit_request_line, config.limit_request_header_size,
@@ -156,7 +161,7 @@ class HTTPProtocol(Connection):
         # Apps run eagerly in here (eager.py); what they write goes out in one piece at the end.
         self.batch = []
         try:
-            self._process(self.parser.feed(data))
+            self._process(self._feed(data))
         finally:
             self.flush_batch()
             self.batch = None
@@ -187,8 +192,24 @@ class HTTPProtocol(Connection):
             self._launch()
         if self.buffered_body > BODY_HIGH_WATER or len(self.pipeline) >= MAX_PIPELINED:
             self._pause_reading()
-        if not self.head_deadline and self.parser.in_head:
+        if not self.head_deadline and self._parser_in_head():
             self.head_deadline = self.loop.time() + self.config.timeout_header_read
+
+    def _feed(self, data: bytes) -> list:
+        if FAST_PARSER:
+            parser = self.parser  # typed (protocol.pxd): a C call
+            return parser.feed(data)
+        return self.parser.feed(data)
+
+    def _parser_in_head(self) -> bool:
+        if FAST_PARSER:
+            return parser_in_head(self.parser)
+        return self.parser.in_head
+
+    def _parser_paused(self) -> bool:
+        if FAST_PARSER:
+            return parser_paused(self.parser)
+        return self.parser.paused
 
     def eof_received(self):
         # EOF from the client is its disconnect (as in uvicorn): a long poll must learn that the client
@@ -238,7 +259,7 @@ class HTTPProtocol(Connection):
         scope = build_scope(parsed, client, self.server, self.root_path, scheme, self.state.lifespan_state)
         if self.tls is not None:
             scope["extensions"]["tls"] = self.tls
-        cycle = HTTPCycle(scope, parsed, self)
+        cycle = new_cycle(scope, parsed, self)
         if self.time_requests:
             cycle.started = monotonic()
         self.parsing = cycle
@@ -372,7 +393,7 @@ class HTTPProtocol(Connection):
         if own_batch:
             self.batch = []
         try:
-            if self.parser.paused:
+            if self._parser_paused():
                 # An upgrade the app answered as plain HTTP: the connection goes on as HTTP/1.1.
                 self._process(self.parser.resume())
                 if self.current is not None or self.closed:
@@ -404,10 +425,8 @@ class HTTPProtocol(Connection):
                     # Answered and read to its end: an idle connection need not keep the request, its
                     # scope and its cycle alive until the next one.
                     self.parsing = None
-                if not self.parser.in_head:
-                    # From the clock of the last tick, which may be up to a tick old: one tick more, so
-                    # the connection is never closed before its keep-alive timeout.
-                    self.idle_deadline = self.state.clock + TICK + self.timeout_keep_alive
+                if not self._parser_in_head():
+                    self.idle_deadline = self.state.clock + self.idle_allowance
                 return
 
     def abort_response(self, cycle: HTTPCycle) -> None:
