@@ -2,16 +2,20 @@
 timing, does not move with the machine's load.
 
     python benchmarks/instructions.py [--batch 1] [--protocol asgicy|ceiling]
+    python benchmarks/instructions.py --parser cython|reference|httptools [--request small|browser|post]
 
 Runs ``inprocess.py`` under callgrind twice, with N and 3N requests, and divides the difference in
 instructions by 2N, so start-up and warm-up cancel out. The figure includes the harness's own loop
 callback per read (``--protocol ceiling`` measures that plus a canned answer); compare two versions of
-asgicy with it, not asgicy with other servers. Needs valgrind (Debian: ``apt-get install valgrind``).
+asgicy with it, not asgicy with other servers. With ``--parser``, what runs is one parser fed one of
+``parser_micro.py``'s requests N and 3N times (httptools: run this with an interpreter that has it, such
+as ``benchmarks/.venv/bin/python``). Needs valgrind (Debian: ``apt-get install valgrind``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -22,10 +26,27 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def total_instructions(requests: int, batch: int, protocol: str, out: Path) -> int:
-    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
-                    str(HERE / "inprocess.py"), "--batches", str(batch), "--requests", str(requests),
-                    "--protocol", protocol], check=True, capture_output=True)
+def feed_parser(parser: str, request: str, times: int) -> None:
+    """What runs under callgrind for --parser: one parser fed the same request ``times`` times."""
+    sys.path.insert(0, str(HERE))
+    import parser_micro
+
+    from asgicy.http import _parser, reference
+    makers = {"cython": lambda: parser_micro.asgicy_parser(_parser),
+              "reference": lambda: parser_micro.asgicy_parser(reference),
+              "httptools": parser_micro.httptools_parser}
+    feed = makers[parser]()
+    data = parser_micro.REQUESTS[request]
+    for _ in range(times):
+        feed(data)
+
+
+def total_instructions(command: list, out: Path) -> int:
+    # The checkout first on the path, so an interpreter that has not installed asgicy (the compared
+    # servers' virtualenv, for httptools) runs this tree's.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, *command],
+                   check=True, capture_output=True, env=env)
     summary = subprocess.run(["callgrind_annotate", "--auto=no", str(out)], check=True, capture_output=True,
                              text=True).stdout
     match = re.search(r"([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", summary)
@@ -39,14 +60,27 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1, help="requests per read")
     parser.add_argument("--requests", type=int, default=5000, help="N: the runs serve N and 3N requests")
     parser.add_argument("--protocol", choices=("asgicy", "ceiling"), default="asgicy")
+    parser.add_argument("--parser", choices=("cython", "reference", "httptools"))
+    parser.add_argument("--request", choices=("small", "browser", "post"), default="small")
+    parser.add_argument("--feed-times", type=int, help=argparse.SUPPRESS)  # the run under callgrind
     args = parser.parse_args()
+    if args.feed_times is not None:
+        feed_parser(args.parser, args.request, args.feed_times)
+        return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    counts = []
     with tempfile.TemporaryDirectory() as tmp:
-        counts = [total_instructions(n, args.batch, args.protocol, Path(tmp) / f"callgrind.{n}")
-                  for n in (args.requests, 3 * args.requests)]
+        for n in (args.requests, 3 * args.requests):
+            if args.parser:
+                command = [__file__, "--parser", args.parser, "--request", args.request, "--feed-times", str(n)]
+            else:
+                command = [str(HERE / "inprocess.py"), "--batches", str(args.batch), "--requests", str(n),
+                           "--protocol", args.protocol]
+            counts.append(total_instructions(command, Path(tmp) / f"callgrind.{n}"))
     per_request = (counts[1] - counts[0]) / (2 * args.requests)
-    print(f"{args.protocol}, batch {args.batch}: {per_request:,.0f} instructions per request")
+    what = f"{args.parser} parser, {args.request} request" if args.parser else f"{args.protocol}, batch {args.batch}"
+    print(f"{what}: {per_request:,.0f} instructions per request")
 
 
 if __name__ == "__main__":

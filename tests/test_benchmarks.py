@@ -34,3 +34,22 @@ def test_harness_smoke_run(tmp_path):
 def test_loadgen_and_scripts_are_in_the_repo():
     for name in ("loadgen.c", "pipeline.lua", "post64k.lua", "apps.py", "ceiling.py", "plot.py"):
         assert (ROOT / "benchmarks" / name).is_file()
+
+
+@pytest.mark.parametrize("protocol", ["asgicy", "ceiling"])
+def test_in_process_harness_answers_every_request(protocol):
+    # inprocess.py checks that every read was answered with one write, and exits non-zero otherwise.
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "inprocess.py"), "--batches", "1,16",
+                             "--requests", "3200", "--protocol", protocol], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["batch   1", "batch  16"]
+    assert all(0 < float(line.split()[2]) < 1000 for line in lines)
+
+
+@pytest.mark.parametrize("parser", ["cython", "reference"])
+def test_instruction_counter_runs_its_parser_loop(parser):
+    # What instructions.py runs under valgrind (valgrind itself is not needed for this part).
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "instructions.py"), "--parser", parser,
+                             "--request", "post", "--feed-times", "50"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
