@@ -68,14 +68,14 @@ ORDINARY, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE, SERVER = range(6)
 _ROLES = {b"content-length": CONTENT_LENGTH, b"transfer-encoding": TRANSFER_ENCODING, b"connection": CONNECTION,
           b"date": DATE, b"server": SERVER}
 _role_by_name: dict = {}
+# Content-Length values an app sent before, parsed (an app sends the same few lengths again and again).
+_lengths_by_value: dict = {}
 
 # Compiled, the int constants above are C ints (http.pxd): compared on every event without a lookup by
 # name or an int object. Python cannot see those, and the server and the WebSocket cycle import the
 # response states by name, so the states are module attributes as well.
 globals().update(NOT_STARTED=NOT_STARTED, STARTED=STARTED, STREAMING=STREAMING, TRAILERS=TRAILERS,
                  COMPLETE=COMPLETE)
-# Content-Length values an app sent before, parsed (an app sends the same few lengths again and again).
-_lengths_by_value: dict = {}
 
 
 def _learn_role(name: bytes) -> int:

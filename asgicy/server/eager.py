@@ -63,16 +63,17 @@ async def _awaiting(awaitable):
     return await awaitable
 
 
-async def _in_task(app, cycle) -> None:
-    """An app in a task of its own (when it cannot run eagerly); its cycle is told how it ended."""
+async def _to_the_end(start, cycle, context) -> None:
+    """Runs an app to its end in the current task (``start()`` gives what to await: the app's call, or
+    the Resumption of one that began eagerly) and tells its cycle how it ended."""
     try:
-        await app(cycle.scope, cycle.receive, cycle.send)
+        await start()
     except BaseException as exc:
-        cycle.app_done(exc, None)
+        cycle.app_done(exc, context)
         if not isinstance(exc, Exception):
             raise  # cancelled (shutdown) or the interpreter is exiting: the task ends with it
     else:
-        cycle.app_done(None, None)
+        cycle.app_done(None, context)
 
 
 def _step(coro, context):
@@ -208,8 +209,7 @@ class AppRunner:
             idle.remove(host)
 
     def _release(self, host: Host) -> None:
-        if host.inbox.done() or host.task.cancelling():
-            return  # cancelled while the app ran: it ends at its next step
+        """Back to the pool after serving a suspended app (_serve has seen that it was not cancelled)."""
         if len(self.idle) >= IDLE_HOSTS:
             host.inbox.set_result(None)  # enough idle hosts already: this one ends
         else:
@@ -234,19 +234,14 @@ class AppRunner:
             if resumption is None:
                 return
             host.inbox = self.loop.create_future()
-            try:
-                await resumption
-            except BaseException as exc:
-                resumption.cycle.app_done(exc, resumption.context)
-                if not isinstance(exc, Exception):
-                    raise  # cancelled (shutdown) or the interpreter is exiting: this host ends
-            else:
-                resumption.cycle.app_done(None, resumption.context)
-            if host.task.cancelling():
+            await _to_the_end(lambda: resumption, resumption.cycle, resumption.context)
+            if host.cancelling():
                 return  # a cancellation the app swallowed: this task is not lent again
             self._release(host)
 
     def _spawn(self, app, cycle) -> None:
-        task = self.loop.create_task(_in_task(app, cycle), context=self.base_context.copy())
+        # An app that cannot run eagerly: in a task of its own, called there, in the task's context.
+        starting = _to_the_end(lambda: app(cycle.scope, cycle.receive, cycle.send), cycle, None)
+        task = self.loop.create_task(starting, context=self.base_context.copy())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

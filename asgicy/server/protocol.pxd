@@ -23,11 +23,11 @@ cdef class HTTPProtocol(Connection):
     cdef public bint ws_enabled, access_log, time_requests
     cdef public double idle_allowance
 
-    @cython.locals(ended=HTTPCycle)
     @cython.locals(parser=CompiledParser)
     cdef list _feed(self, data)
     cdef bint _parser_in_head(self) except -1
     cdef bint _parser_paused(self) except -1
+    @cython.locals(ended=HTTPCycle)
     cdef _process(self, list events)
     @cython.locals(cycle=HTTPCycle, parsed=ParsedRequest)
     cdef _on_request(self, request)
