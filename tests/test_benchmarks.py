@@ -53,3 +53,21 @@ def test_instruction_counter_runs_its_parser_loop(parser):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "instructions.py"), "--parser", parser,
                              "--request", "post", "--feed-times", "50"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+
+
+def test_parser_micro_benchmark_reports_every_parser_and_its_ratio():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "parser_micro.py"), "--number", "200"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    timings, ratios = result.stdout.split("time / cython", 1)
+
+    def rows(section):
+        return {line[:20].strip(): line[20:].split() for line in section.splitlines() if line[:20].strip()}
+    times = rows(timings)
+    assert len(times["asgicy (cython)"]) == len(times["asgicy (reference)"]) == 3
+    assert all(float(cell) > 0 for cell in times["asgicy (cython)"] + times["asgicy (reference)"])
+    # Each ratio is the reference's time over the Cython parser's (from the unrounded times, so compare
+    # with what the printed, rounded times give within a few percent).
+    printed = [float(cell.removesuffix("x")) for cell in rows(ratios)["asgicy (reference)"]]
+    expected = [float(theirs) / float(ours) for theirs, ours in zip(times["asgicy (reference)"], times["asgicy (cython)"])]
+    assert len(printed) == 3 and all(abs(p - e) <= 0.05 * e + 0.1 for p, e in zip(printed, expected)), (printed, expected)

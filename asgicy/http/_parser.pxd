@@ -1,6 +1,7 @@
 # The parser's types as the compiled server layer reads them (asgicy.asgi.http, asgicy.server.protocol
 # cimport them): their fields are C struct members there, not attributes looked up by name on every request.
 from cpython.bytes cimport PyBytes_GET_SIZE
+cimport cython
 
 cdef enum ParserState:
     REQUEST_LINE = 0
@@ -28,6 +29,8 @@ cdef class Request:
     cdef public long long content_length
 
 
+# Final: no subclass overrides its C methods, so they are called directly rather than through a table.
+@cython.final
 cdef class HTTPParser:
     cdef readonly Py_ssize_t max_request_line_size
     cdef readonly Py_ssize_t max_header_size
@@ -38,6 +41,7 @@ cdef class HTTPParser:
     cdef ParserState _state
     cdef object _error
     cdef Request _request
+    cdef bint _http10  # the request being parsed is HTTP/1.0
     cdef Py_ssize_t _header_bytes
     cdef list _fields
     cdef long long _remaining
@@ -59,18 +63,18 @@ cdef class HTTPParser:
     cdef int _run(self, list events) except -1
     cdef int _start_request(self, const char* line, Py_ssize_t n) except -1
     cdef int _add_field(self, const char* line, Py_ssize_t n) except -1
-    cdef void _note_content_length(self, bytes value)
+    cdef void _note_content_length(self, bytes value) noexcept
     cdef int _finish_head(self, list events) except -1
     cdef int _chunk_size_line(self, const char* line, Py_ssize_t n) except -1
     cdef int _end_message(self, list events, tuple trailers) except -1
 
 
 # The parser's `in_head` and `paused` properties, as C the compiled server calls.
-cdef inline bint parser_in_head(HTTPParser parser):
+cdef inline bint parser_in_head(HTTPParser parser) noexcept:
     """Part of a request head is buffered (the head timeout runs)."""
     return parser._state == HEADERS or (
         parser._state == REQUEST_LINE and PyBytes_GET_SIZE(parser._buf) > parser._pos)
 
-cdef inline bint parser_paused(HTTPParser parser):
+cdef inline bint parser_paused(HTTPParser parser) noexcept:
     """Stopped after an upgrade request, until resume()."""
     return parser._state == PAUSED

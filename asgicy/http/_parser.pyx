@@ -7,6 +7,7 @@ it is the specification of this module, and any difference between the two is a 
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.object cimport PyObject
 from libc.string cimport memchr, memcmp
 cimport cython
 
@@ -32,11 +33,12 @@ cdef enum FieldKind:
     F_EXPECT = 6
 
 # Byte classes, built once: tchar (RFC 9110 5.6.2), hex digits, header value bytes (field-vchar / SP /
-# HTAB / obs-text), and a lowercase table.
+# HTAB / obs-text), a lowercase table and request-target bytes.
 cdef unsigned char TCHAR[256]
 cdef unsigned char HEX[256]
 cdef unsigned char VALUE_BYTE[256]
 cdef unsigned char LOWER[256]
+cdef unsigned char TARGET_BYTE[256]  # 0: not allowed in a request-target, 2: '?', 1: any other allowed byte
 
 cdef void _init_tables():
     cdef int i
@@ -46,6 +48,8 @@ cdef void _init_tables():
         HEX[i] = 1 if (48 <= i <= 57 or 65 <= i <= 70 or 97 <= i <= 102) else 0
         VALUE_BYTE[i] = 1 if (i == 9 or 32 <= i <= 126 or i >= 128) else 0
         LOWER[i] = i + 32 if 65 <= i <= 90 else i
+        # RFC 9112 3.2: a request-target has no whitespace or control bytes; '#' (a fragment) is refused too.
+        TARGET_BYTE[i] = 0 if (i <= 32 or i >= 127 or i == 35) else (2 if i == 63 else 1)
     for i in range(len(tchars)):
         TCHAR[<unsigned char>tchars[i]] = 1
 
@@ -83,7 +87,7 @@ cdef inline EndOfMessage _eom(tuple trailers):
     return eom
 
 
-cdef inline bint _is_ows(unsigned char c):
+cdef inline bint _is_ows(unsigned char c) noexcept:
     return c == 32 or c == 9
 
 
@@ -252,41 +256,45 @@ cdef class HTTPParser:
     # -- request head -------------------------------------------------------------------------------
 
     cdef int _start_request(self, const char* line, Py_ssize_t n) except -1:
-        cdef Py_ssize_t sp1 = -1, sp2 = -1, i, t_start, t_len, a_end, q
+        cdef Py_ssize_t sp1, sp2, i, t_start, t_len, a_end, q = -1
         cdef unsigned char c
         cdef const char* version
         cdef const char* rest
         cdef Py_ssize_t rest_len
         cdef bytes method, target, path, query
         cdef str http_version
-        for i in range(n):
-            if line[i] == 32:
-                sp1 = i
-                break
-        if sp1 <= 0:
-            raise HTTPProtocolError(E.MALFORMED_REQUEST_LINE)
-        for i in range(sp1 + 1, n):
-            if line[i] == 32:
-                sp2 = i
-                break
-        if sp2 < 0 or sp2 == sp1 + 1:
-            raise HTTPProtocolError(E.MALFORMED_REQUEST_LINE)
-        for i in range(sp1):
-            if not TCHAR[<unsigned char>line[i]]:
-                raise HTTPProtocolError(E.INVALID_METHOD)
+        # One pass over method and target: it finds the two spaces, checks every byte on the way and notes
+        # the first '?'. It stops at the first byte that is not what it expects; unless that is the space
+        # that ends a non-empty method or target, the line is refused by _refuse_request_line, which runs
+        # the reference's checks in the reference's order to say why.
+        i = 0
+        while i < n and TCHAR[<unsigned char>line[i]]:
+            i += 1
+        if i == 0 or i == n or line[i] != 32:
+            return _refuse_request_line(line, n)
+        sp1 = i
+        i += 1
+        while i < n:
+            c = TARGET_BYTE[<unsigned char>line[i]]
+            if c != 1:
+                if c == 0:
+                    break
+                if q < 0:
+                    q = i
+            i += 1
+        if i == n or line[i] != 32 or i == sp1 + 1:
+            return _refuse_request_line(line, n)
+        sp2 = i
         t_start = sp1 + 1
         t_len = sp2 - t_start
-        for i in range(t_start, sp2):
-            c = <unsigned char>line[i]
-            if c <= 32 or c >= 127 or c == 35:
-                raise HTTPProtocolError(E.INVALID_TARGET_BYTE)
         version = line + sp2 + 1
         if (n - sp2 - 1 != 8 or memcmp(version, b"HTTP/", 5) != 0 or version[6] != 46
                 or not 48 <= version[5] <= 57 or not 48 <= version[7] <= 57):
             raise HTTPProtocolError(E.MALFORMED_VERSION)
         if version[5] != 49:
             raise HTTPProtocolError(E.UNSUPPORTED_VERSION, 505)
-        http_version = "1.0" if version[7] == 48 else "1.1"
+        self._http10 = version[7] == 48
+        http_version = "1.0" if self._http10 else "1.1"
         if sp1 == 7 and memcmp(line, b"CONNECT", 7) == 0:
             raise HTTPProtocolError(E.CONNECT_UNSUPPORTED, 501)
         method = _known_method(line, sp1)
@@ -321,11 +329,9 @@ cdef class HTTPParser:
             path = target
             query = b""
         else:
-            q = -1
-            for i in range(rest_len):
-                if rest[i] == 63:
-                    q = i
-                    break
+            # The scan's first '?' is the query's: an absolute-form authority ends before any '?'.
+            if q >= 0:
+                q -= rest - line
             if q < 0:
                 path = target if rest_len == t_len else PyBytes_FromStringAndSize(rest, rest_len)
                 query = b""
@@ -357,27 +363,32 @@ cdef class HTTPParser:
         return 0
 
     cdef int _add_field(self, const char* line, Py_ssize_t n) except -1:
-        cdef Py_ssize_t colon = -1, i, v_start, v_end
-        cdef unsigned char c = <unsigned char>line[0]
+        cdef Py_ssize_t colon = 0, i, v_start, v_end
+        cdef unsigned char c
         cdef bytes name, value
-        cdef char* lowered
+        cdef char* lowered = NULL
         cdef char lowered_known[MAX_KNOWN_NAME]
         cdef FieldKind kind
-        if c == 32 or c == 9:
-            raise HTTPProtocolError(E.OBS_FOLD)
-        for i in range(n):
-            if line[i] == 58:
-                colon = i
-                break
-        if colon < 0:
-            raise HTTPProtocolError(E.NO_COLON)
-        if colon == 0:
-            raise HTTPProtocolError(E.EMPTY_HEADER_NAME)
-        if _is_ows(<unsigned char>line[colon - 1]):
-            raise HTTPProtocolError(E.WHITESPACE_BEFORE_COLON)
-        for i in range(colon):
-            if not TCHAR[<unsigned char>line[i]]:
-                raise HTTPProtocolError(E.INVALID_HEADER_NAME)
+        # The name of a field most requests carry is short and all tchar: one pass checks it, finds the
+        # colon and lowers the name on the stack, where a name shared by many requests is looked up
+        # rather than allocated again. Anything else (a long name, a byte that is not tchar) goes through
+        # the reference's checks in the reference's order.
+        while colon < n and colon < MAX_KNOWN_NAME and TCHAR[<unsigned char>line[colon]]:
+            lowered_known[colon] = LOWER[<unsigned char>line[colon]]
+            colon += 1
+        if colon > 0 and colon < n and line[colon] == 58:
+            lowered = lowered_known
+            name = _known_name(lowered, colon)
+            if name is None:
+                name = PyBytes_FromStringAndSize(lowered, colon)
+        else:
+            colon = _checked_colon(line, n)
+            # Allocated empty, then filled: PyBytes_FromStringAndSize(data, 1) returns CPython's shared
+            # one-byte singleton, which must never be written to; with NULL it is always a fresh object.
+            name = PyBytes_FromStringAndSize(NULL, colon)
+            lowered = PyBytes_AS_STRING(name)
+            for i in range(colon):
+                lowered[i] = LOWER[<unsigned char>line[i]]
         v_start = colon + 1
         v_end = n
         while v_start < v_end and _is_ows(<unsigned char>line[v_start]):
@@ -388,21 +399,6 @@ cdef class HTTPParser:
             c = <unsigned char>line[i]
             if not VALUE_BYTE[c]:
                 raise HTTPProtocolError(E.invalid_value_byte(c))
-        if colon <= MAX_KNOWN_NAME:
-            # Lowered on the stack first: a name most requests carry is then shared, not allocated again.
-            for i in range(colon):
-                lowered_known[i] = LOWER[<unsigned char>line[i]]
-            lowered = lowered_known
-            name = _known_name(lowered, colon)
-            if name is None:
-                name = PyBytes_FromStringAndSize(lowered, colon)
-        else:
-            # Allocated empty, then filled: PyBytes_FromStringAndSize(data, 1) returns CPython's shared
-            # one-byte singleton, which must never be written to; with NULL it is always a fresh object.
-            name = PyBytes_FromStringAndSize(NULL, colon)
-            lowered = PyBytes_AS_STRING(name)
-            for i in range(colon):
-                lowered[i] = LOWER[<unsigned char>line[i]]
         value = PyBytes_FromStringAndSize(line + v_start, v_end - v_start)
         self._fields.append((name, value))
         if len(self._fields) > self.max_header_count:
@@ -429,7 +425,7 @@ cdef class HTTPParser:
                 self._expect = value.lower()
         return 0
 
-    cdef void _note_content_length(self, bytes value):
+    cdef void _note_content_length(self, bytes value) noexcept:
         cdef long long length = 0
         cdef Py_ssize_t i
         cdef const char* digits = PyBytes_AS_STRING(value)
@@ -450,7 +446,7 @@ cdef class HTTPParser:
         cdef long long content_length
         cdef int chunked
         cdef bytes coding
-        cdef bint http10 = request.http_version == "1.0"
+        cdef bint http10 = self._http10
         if self._content_length_problem == 1:
             raise HTTPProtocolError(E.INVALID_CONTENT_LENGTH)
         if self._content_length_problem == 2:
@@ -560,18 +556,18 @@ cdef class HTTPParser:
         return 0
 
 
-cdef inline Py_ssize_t _skip_bws(const char* line, Py_ssize_t i, Py_ssize_t n):
+cdef inline Py_ssize_t _skip_bws(const char* line, Py_ssize_t i, Py_ssize_t n) noexcept:
     while i < n and _is_ows(<unsigned char>line[i]):
         i += 1
     return i
 
 
-cdef inline bint _is_qdtext(unsigned char b):
+cdef inline bint _is_qdtext(unsigned char b) noexcept:
     # RFC 9110 5.6.4: HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
     return b == 9 or b == 32 or b == 33 or (35 <= b <= 91) or (93 <= b <= 126) or b >= 128
 
 
-cdef inline Py_ssize_t _token_end(const char* line, Py_ssize_t i, Py_ssize_t n):
+cdef inline Py_ssize_t _token_end(const char* line, Py_ssize_t i, Py_ssize_t n) noexcept:
     """Where the token starting at i ends, or -1 if it is empty (see the reference's _extension_token_end)."""
     cdef Py_ssize_t start = i
     while i < n and TCHAR[<unsigned char>line[i]]:
@@ -579,7 +575,7 @@ cdef inline Py_ssize_t _token_end(const char* line, Py_ssize_t i, Py_ssize_t n):
     return i if i > start else -1
 
 
-cdef bint _valid_chunk_extensions(const char* line, Py_ssize_t i, Py_ssize_t n):
+cdef bint _valid_chunk_extensions(const char* line, Py_ssize_t i, Py_ssize_t n) noexcept:
     """RFC 9112 7.1.1 from the first ';': *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ).
     The reference's _check_chunk_extensions says why it is this strict."""
     cdef unsigned char b
@@ -619,7 +615,7 @@ cdef bint _valid_chunk_extensions(const char* line, Py_ssize_t i, Py_ssize_t n):
     return True
 
 
-cdef inline bint _ascii_prefix_ci(const char* p, const char* lower_prefix, Py_ssize_t n):
+cdef inline bint _ascii_prefix_ci(const char* p, const char* lower_prefix, Py_ssize_t n) noexcept:
     cdef Py_ssize_t i
     for i in range(n):
         if LOWER[<unsigned char>p[i]] != <unsigned char>lower_prefix[i]:
@@ -627,7 +623,55 @@ cdef inline bint _ascii_prefix_ci(const char* p, const char* lower_prefix, Py_ss
     return True
 
 
-cdef bint _plain_digits(bytes value):
+cdef Py_ssize_t _checked_colon(const char* line, Py_ssize_t n) except -1:
+    """Where a field line's colon is, its name checked as the reference checks it (in its order)."""
+    cdef Py_ssize_t colon = -1, i
+    if _is_ows(<unsigned char>line[0]):
+        raise HTTPProtocolError(E.OBS_FOLD)
+    for i in range(n):
+        if line[i] == 58:
+            colon = i
+            break
+    if colon < 0:
+        raise HTTPProtocolError(E.NO_COLON)
+    if colon == 0:
+        raise HTTPProtocolError(E.EMPTY_HEADER_NAME)
+    if _is_ows(<unsigned char>line[colon - 1]):
+        raise HTTPProtocolError(E.WHITESPACE_BEFORE_COLON)
+    for i in range(colon):
+        if not TCHAR[<unsigned char>line[i]]:
+            raise HTTPProtocolError(E.INVALID_HEADER_NAME)
+    return colon
+
+
+cdef int _refuse_request_line(const char* line, Py_ssize_t n) except -1:
+    """Raise the error the reference gives a request line that _start_request's scan stopped on."""
+    cdef Py_ssize_t sp1 = -1, sp2 = -1, i
+    cdef unsigned char c
+    for i in range(n):
+        if line[i] == 32:
+            sp1 = i
+            break
+    if sp1 <= 0:
+        raise HTTPProtocolError(E.MALFORMED_REQUEST_LINE)
+    for i in range(sp1 + 1, n):
+        if line[i] == 32:
+            sp2 = i
+            break
+    if sp2 < 0 or sp2 == sp1 + 1:
+        raise HTTPProtocolError(E.MALFORMED_REQUEST_LINE)
+    for i in range(sp1):
+        if not TCHAR[<unsigned char>line[i]]:
+            raise HTTPProtocolError(E.INVALID_METHOD)
+    for i in range(sp1 + 1, sp2):
+        c = <unsigned char>line[i]
+        if c <= 32 or c >= 127 or c == 35:
+            raise HTTPProtocolError(E.INVALID_TARGET_BYTE)
+    # The scan stops only where one of the checks above fails; reaching here would be a bug in it.
+    raise HTTPProtocolError(E.MALFORMED_REQUEST_LINE)
+
+
+cdef bint _plain_digits(bytes value) noexcept:
     cdef Py_ssize_t n = PyBytes_GET_SIZE(value), i
     cdef const char* p = PyBytes_AS_STRING(value)
     if n == 0 or n > MAX_CONTENT_LENGTH_DIGITS:
@@ -638,7 +682,7 @@ cdef bint _plain_digits(bytes value):
     return True
 
 
-cdef bint _is_token(bytes value):
+cdef bint _is_token(bytes value) noexcept:
     cdef Py_ssize_t n = PyBytes_GET_SIZE(value), i
     cdef const char* p = PyBytes_AS_STRING(value)
     if n == 0:
@@ -663,27 +707,63 @@ cdef tuple KNOWN_NAMES = (
 )
 
 
-cdef object _known_method(const char* method, Py_ssize_t n):
+# The same, as C arrays of borrowed pointers (the tuples above keep the objects alive): a lookup compares
+# bytes with memcmp and takes a reference only to the object it returns. Names are grouped by length, so a
+# name is compared with the few known ones as long as it.
+cdef enum:
+    MAX_NAMES_OF_A_LENGTH = 8
+
+cdef PyObject* METHOD_TABLE[8]
+cdef const char* METHOD_BYTES[8]
+cdef Py_ssize_t METHOD_SIZE[8]
+cdef Py_ssize_t METHOD_COUNT = 0
+cdef PyObject* NAME_TABLE[MAX_KNOWN_NAME + 1][MAX_NAMES_OF_A_LENGTH]
+cdef const char* NAME_BYTES[MAX_KNOWN_NAME + 1][MAX_NAMES_OF_A_LENGTH]
+cdef Py_ssize_t NAME_COUNT[MAX_KNOWN_NAME + 1]
+
+
+cdef void _init_known() except *:
+    global METHOD_COUNT
     cdef bytes known
+    cdef Py_ssize_t n
+    for n in range(MAX_KNOWN_NAME + 1):
+        NAME_COUNT[n] = 0
+    if len(KNOWN_METHODS) > 8:
+        raise ValueError("at most 8 known methods")
     for known in KNOWN_METHODS:
-        if PyBytes_GET_SIZE(known) == n and memcmp(PyBytes_AS_STRING(known), method, n) == 0:
-            return known
+        METHOD_TABLE[METHOD_COUNT] = <PyObject*>known
+        METHOD_BYTES[METHOD_COUNT] = PyBytes_AS_STRING(known)
+        METHOD_SIZE[METHOD_COUNT] = PyBytes_GET_SIZE(known)
+        METHOD_COUNT += 1
+    for known in KNOWN_NAMES:
+        n = PyBytes_GET_SIZE(known)
+        if n > MAX_KNOWN_NAME or NAME_COUNT[n] == MAX_NAMES_OF_A_LENGTH or known.lower() != known:
+            raise ValueError(f"a known header name must be lowercase, at most {MAX_KNOWN_NAME} bytes long and "
+                             f"one of at most {MAX_NAMES_OF_A_LENGTH} of its length: {known!r}")
+        NAME_TABLE[n][NAME_COUNT[n]] = <PyObject*>known
+        NAME_BYTES[n][NAME_COUNT[n]] = PyBytes_AS_STRING(known)
+        NAME_COUNT[n] += 1
+
+_init_known()
+
+
+cdef object _known_method(const char* method, Py_ssize_t n):
+    cdef Py_ssize_t i
+    for i in range(METHOD_COUNT):
+        if METHOD_SIZE[i] == n and memcmp(METHOD_BYTES[i], method, n) == 0:
+            return <object>METHOD_TABLE[i]
     return None
-
-
-# KNOWN_NAMES by length, so a lookup compares a name with the few known ones as long as it.
-cdef list NAMES_BY_LENGTH = [tuple(name for name in KNOWN_NAMES if len(name) == n) for n in range(MAX_KNOWN_NAME + 1)]
 
 
 cdef object _known_name(const char* lowered, Py_ssize_t n):
-    cdef bytes known
-    for known in <tuple>NAMES_BY_LENGTH[n]:
-        if memcmp(PyBytes_AS_STRING(known), lowered, n) == 0:
-            return known
+    cdef Py_ssize_t i
+    for i in range(NAME_COUNT[n]):
+        if memcmp(NAME_BYTES[n][i], lowered, n) == 0:
+            return <object>NAME_TABLE[n][i]
     return None
 
 
-cdef FieldKind _field_kind(const char* name, Py_ssize_t n):
+cdef FieldKind _field_kind(const char* name, Py_ssize_t n) noexcept:
     # Lengths first: most names are none of these, and a length mismatch rules them out at once.
     if n == 4:
         if memcmp(name, b"host", 4) == 0:

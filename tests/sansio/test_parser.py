@@ -55,6 +55,11 @@ class TestRequestLine:  # RFC 9112 section 3
     def test_extension_methods_are_tokens(self, impl):
         assert head(feed_all_modes(impl, b"PURGE-ALL / HTTP/1.1\r\n" + H + b"\r\n"))["method"] == b"PURGE-ALL"
 
+    @pytest.mark.parametrize("method", [b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"PATCH", b"OPTIONS",
+                                        b"GETS", b"GE", b"get", b"TRACE"])
+    def test_methods_are_kept_as_sent(self, impl, method):
+        assert head(feed_all_modes(impl, method + b" / HTTP/1.1\r\n" + H + b"\r\n"))["method"] == method
+
     @pytest.mark.parametrize("line, message", [
         (b"GET /", E.MALFORMED_REQUEST_LINE),
         (b"GET / HTTP/1.1 extra", E.MALFORMED_VERSION),
@@ -123,6 +128,20 @@ class TestHeaderFields:  # RFC 9112 section 5, RFC 9110 section 5
         feed(impl, b"GET / HTTP/1.1\r\nHost: h\r\nZ: 1\r\nQ:2\r\n\r\n")
         # Compare values, not objects: b"Z" on both sides would be that same shared object.
         assert b"xZ"[1:2][0] == 0x5A and bytes([0x51])[0] == 0x51
+
+    @pytest.mark.parametrize("length", [1, 31, 32, 33, 100])
+    def test_names_of_any_length_are_lowercased(self, impl, length):
+        # The compiled parser lowers names of up to 32 bytes on the stack and longer ones in place.
+        name = (b"X-Ab" * 30)[:length]
+        data = b"GET / HTTP/1.1\r\n" + H + name + b": v\r\n" + name.upper() + b":w\r\n\r\n"
+        assert head(feed_all_modes(impl, data))["headers"][1:] == [(name.lower(), b"v"), (name.lower(), b"w")]
+
+    @pytest.mark.parametrize("name", [b"USER-AGENT", b"Content-Type", b"Sec-WebSocket-Key", b"x-forwarded-for",
+                                      b"Upgrade-Insecure-Requests", b"Accept-Encodings", b"hosts"])
+    def test_common_names_in_any_case(self, impl, name):
+        # Known names are shared objects in the compiled parser; near misses are names of their own.
+        data = b"GET / HTTP/1.1\r\n" + H + name + b": v\r\n\r\n"
+        assert head(feed_all_modes(impl, data))["headers"][1] == (name.lower(), b"v")
 
     def test_value_keeps_inner_whitespace_and_colons(self, impl):
         data = b"GET / HTTP/1.1\r\nHost: h:80\r\nX: a  b\tc: d\r\n\r\n"
