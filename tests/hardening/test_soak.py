@@ -92,5 +92,11 @@ def test_memory_does_not_grow_under_sustained_load(launch):
           f"second quarter, {late:.0f} KiB in the last")
     assert total > 1000 and server.proc.poll() is None
     print("samples", [rss for _, rss in samples])
-    assert late - early < 4096, samples  # KiB: no growth beyond noise
+    # KiB: no growth beyond the allocator's. The resident size climbs for the first minute or so and then
+    # stays flat: a 120 s run went from 30 MB to 50.7 MB by 70 s, then moved by less than 1 MB while it
+    # served 4 million more requests, so the 60 s default still sees the end of that climb (2-4 MB
+    # between the quarters). A leak is far larger: in the 30 s between the quarters the server answers
+    # about 2 million requests and 50,000 connections, so a few bytes per request or one object per
+    # connection would add tens of MB.
+    assert late - early < 8192, samples
     assert server.stop() == 0

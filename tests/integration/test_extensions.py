@@ -155,6 +155,22 @@ class TestTrailers:
                        "b'content-length' cannot be sent as a trailer field", "control byte 0x0d",
                        "'more_trailers' must be a bool")
 
+    @pytest.mark.parametrize("flag", ["yes", 1, 0, None])
+    async def test_the_trailers_flag_must_be_a_bool(self, serve, flag):
+        # Compiled, the flag was once read into a C bool first: any truthy value passed as True.
+        errors, attempt = recorder()
+
+        async def app(scope, receive, send):
+            await attempt(send, {**START, "trailers": flag})
+            await send(START)
+            await send({"type": "http.response.body", "body": b"x"})
+
+        async with serve(app) as running:
+            wire, response = await exchange(running, get("/", b"TE: trailers"))
+            await wire.close()
+        assert response.body == b"x" and not response.trailers
+        assert_refused(errors, f"'trailers' must be a bool, not {type(flag).__name__}")
+
     async def test_app_that_never_sends_its_trailers_gets_the_connection_closed(self, serve, error_log):
         async def app(scope, receive, send):
             await send({**START, "trailers": True})
