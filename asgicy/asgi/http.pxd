@@ -44,9 +44,9 @@ cdef class HTTPCycle:
     cdef int _send_now(self, message) except -1
     cdef bint _write_body(self, kind, bytes body, bint more_body) except -1
     cdef bytes _open_piece(self, kind, Py_ssize_t length, bint more_body)
-    cdef _close_piece(self, data, Py_ssize_t length, bint more_body, body=*)
+    cdef _close_piece(self, bytes data, Py_ssize_t length, bint more_body, bytes body=*)
     @cython.locals(fields=list, headers=list, content_length=cython.longlong, length=cython.longlong,
-                   has_date=cython.bint, has_server=cython.bint, keep_alive=cython.bint)
+                   has_date=cython.bint, has_server=cython.bint, keep_alive=cython.bint, role=cython.int)
     # (wants_trailers stays an object: the event's value is checked to be a bool, not read as one.)
     cdef _start(self, kind, dict message)
     cdef bytes _head(self, Py_ssize_t length, bint more_body)

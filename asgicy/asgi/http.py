@@ -132,7 +132,9 @@ def build_scope(request, client, server, root_path: str, scheme: str, state) -> 
     path = raw_path.decode("ascii")  # the parser only lets visible ASCII through
     if "%" in path:
         path = unquote(path, errors="replace")
-    method = _METHODS.get(request.method) or request.method.decode("ascii")
+    method = _METHODS.get(request.method)
+    if method is None:
+        method = request.method.decode("ascii")
     if state is None:
         scope = _SCOPE_TEMPLATE.copy()
     else:
@@ -462,9 +464,8 @@ class HTTPCycle:
         has_date = has_server = False
         keep_alive = self.keep_alive
         for name, value in headers:
-            role = _role_by_name.get(name)
-            if role is None:
-                role = _learn_role(name)
+            known_role = _role_by_name.get(name)
+            role = _learn_role(name) if known_role is None else known_role
             if role:
                 if role == CONTENT_LENGTH:
                     length = _lengths_by_value.get(value, -1)
