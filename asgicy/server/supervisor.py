@@ -35,6 +35,10 @@ from .server import StartupError, bind_sockets, describe_bound
 logger = logging.getLogger("asgicy.error")
 
 READY, BEAT = b"r", b"b"
+# --reload: how long the watcher's first wait lasts when nothing changes (after it the watches are known to be
+# in place), and how long the supervisor waits for that before starting the workers anyway.
+WATCH_READY_MS = 100
+WATCH_START_TIMEOUT = 10.0
 DEFAULT_RELOAD_EXCLUDES = (".*", ".*/*", "*.py[cod]", "*.sw?", "*~", "__pycache__", "*/__pycache__/*")
 
 
@@ -96,6 +100,7 @@ class Supervisor:
         self.starting: list = []  # workers not ready yet, by the roll
         self.reload_event = threading.Event()
         self.watch_stop = threading.Event()  # set when the supervisor stops, so the watcher thread ends too
+        self.watch_ready = threading.Event()  # set once the watcher sees the files (or gave up)
         self.exit_code = 0
         self.number = 0
         self.in_startup = True
@@ -160,6 +165,8 @@ class Supervisor:
             if config.reload:
                 watcher = threading.Thread(target=self._watch, name="asgicy-reload", daemon=True)
                 watcher.start()
+                if not self.watch_ready.wait(WATCH_START_TIMEOUT):
+                    logger.warning("The file watcher is not ready after %.0f s; starting anyway", WATCH_START_TIMEOUT)
             for _ in range(config.workers):
                 self.spawn()
             self._loop()
@@ -299,6 +306,12 @@ class Supervisor:
 
     def _watch(self) -> None:
         try:
+            self._watch_files()
+        finally:
+            self.watch_ready.set()  # also when it could not start: the workers are not held back
+
+    def _watch_files(self) -> None:
+        try:
             import watchfiles
         except ImportError:
             logger.error("--reload needs watchfiles (pip install 'asgicy[standard]'); not reloading")
@@ -323,9 +336,15 @@ class Supervisor:
                 return False
             return any(fnmatch(name, pattern) or fnmatch(relative, pattern) for pattern in includes)
 
+        # The watches are in place once watch() first yields: with a change, or (yield_on_timeout) after
+        # WATCH_READY_MS without one. The workers start only then, so a change made as soon as the server
+        # answers is seen (it was missed while the watcher was still starting).
         for changes in watchfiles.watch(*directories, watch_filter=wanted, debounce=int(config.reload_delay * 1000),
-                                        stop_event=self.watch_stop, yield_on_timeout=False,
-                                        raise_interrupt=False):
+                                        stop_event=self.watch_stop, yield_on_timeout=True,
+                                        rust_timeout=WATCH_READY_MS, raise_interrupt=False):
+            self.watch_ready.set()
+            if not changes:
+                continue
             changed = sorted({os.path.relpath(path) for _, path in changes})
             logger.warning("Changes in %s: reloading", ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else ""))
             self.reload_event.set()

@@ -149,6 +149,8 @@ def test_reload_restarts_on_a_change(launch, tmp_path):
                                "--reload-delay", "0.1"), cwd=tmp_path)
     url = server.wait_serving()
     assert httpx.get(url + "/").text == "one"
+    # The workers start once the watcher is watching, so a change made as soon as one answers is seen.
+    assert server.log.index("Watching") < server.log.index("Started worker process")
     (tmp_path / "notes.txt").write_text("not watched")
     time.sleep(0.3)
     module.write_text(module.read_text().replace("b'one'", "b'two'"))
@@ -170,3 +172,26 @@ def _text(url):
         return httpx.get(url + "/", timeout=2).text
     except httpx.HTTPError:
         return None
+
+
+def test_with_reload_the_worker_starts_once_the_watcher_is_watching(monkeypatch):
+    # Deterministic form of the race above: a watcher slow to start (as under load) holds the worker back.
+    from asgicy.config import Config
+    from asgicy.server.supervisor import Supervisor
+
+    supervisor = Supervisor(Config(app="apps:app", reload=True, host="127.0.0.1", port=0))
+    order = []
+
+    def slow_watcher():
+        time.sleep(0.5)
+        order.append("watching")
+        supervisor.watch_ready.set()
+
+    def spawn():
+        order.append("worker")
+        supervisor.stop_requested = True  # the supervisor's loop ends at once
+
+    monkeypatch.setattr(supervisor, "_watch", slow_watcher)
+    monkeypatch.setattr(supervisor, "spawn", spawn)
+    assert supervisor.run() == 0
+    assert order == ["watching", "worker"]
