@@ -647,7 +647,6 @@ cdef Py_ssize_t _checked_colon(const char* line, Py_ssize_t n) except -1:
 cdef int _refuse_request_line(const char* line, Py_ssize_t n) except -1:
     """Raise the error the reference gives a request line that _start_request's scan stopped on."""
     cdef Py_ssize_t sp1 = -1, sp2 = -1, i
-    cdef unsigned char c
     for i in range(n):
         if line[i] == 32:
             sp1 = i
@@ -664,8 +663,7 @@ cdef int _refuse_request_line(const char* line, Py_ssize_t n) except -1:
         if not TCHAR[<unsigned char>line[i]]:
             raise HTTPProtocolError(E.INVALID_METHOD)
     for i in range(sp1 + 1, sp2):
-        c = <unsigned char>line[i]
-        if c <= 32 or c >= 127 or c == 35:
+        if not TARGET_BYTE[<unsigned char>line[i]]:
             raise HTTPProtocolError(E.INVALID_TARGET_BYTE)
     # The scan stops only where one of the checks above fails; reaching here would be a bug in it.
     raise HTTPProtocolError(E.MALFORMED_REQUEST_LINE)
@@ -711,11 +709,12 @@ cdef tuple KNOWN_NAMES = (
 # bytes with memcmp and takes a reference only to the object it returns. Names are grouped by length, so a
 # name is compared with the few known ones as long as it.
 cdef enum:
+    MAX_KNOWN_METHODS = 8
     MAX_NAMES_OF_A_LENGTH = 8
 
-cdef PyObject* METHOD_TABLE[8]
-cdef const char* METHOD_BYTES[8]
-cdef Py_ssize_t METHOD_SIZE[8]
+cdef PyObject* METHOD_TABLE[MAX_KNOWN_METHODS]
+cdef const char* METHOD_BYTES[MAX_KNOWN_METHODS]
+cdef Py_ssize_t METHOD_SIZE[MAX_KNOWN_METHODS]
 cdef Py_ssize_t METHOD_COUNT = 0
 cdef PyObject* NAME_TABLE[MAX_KNOWN_NAME + 1][MAX_NAMES_OF_A_LENGTH]
 cdef const char* NAME_BYTES[MAX_KNOWN_NAME + 1][MAX_NAMES_OF_A_LENGTH]
@@ -728,8 +727,8 @@ cdef void _init_known() except *:
     cdef Py_ssize_t n
     for n in range(MAX_KNOWN_NAME + 1):
         NAME_COUNT[n] = 0
-    if len(KNOWN_METHODS) > 8:
-        raise ValueError("at most 8 known methods")
+    if len(KNOWN_METHODS) > MAX_KNOWN_METHODS:
+        raise ValueError(f"at most {MAX_KNOWN_METHODS} known methods")
     for known in KNOWN_METHODS:
         METHOD_TABLE[METHOD_COUNT] = <PyObject*>known
         METHOD_BYTES[METHOD_COUNT] = PyBytes_AS_STRING(known)

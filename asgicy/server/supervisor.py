@@ -35,8 +35,8 @@ from .server import StartupError, bind_sockets, describe_bound
 logger = logging.getLogger("asgicy.error")
 
 READY, BEAT = b"r", b"b"
-# --reload: how long the watcher's first wait lasts when nothing changes (after it the watches are known to be
-# in place), and how long the supervisor waits for that before starting the workers anyway.
+# --reload: how long each of the watcher's waits lasts when nothing changes (the first one ending tells that
+# the watches are in place), and how long the supervisor waits for that before starting the workers anyway.
 WATCH_READY_MS = 100
 WATCH_START_TIMEOUT = 10.0
 DEFAULT_RELOAD_EXCLUDES = (".*", ".*/*", "*.py[cod]", "*.sw?", "*~", "__pycache__", "*/__pycache__/*")
