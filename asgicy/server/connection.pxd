@@ -1,23 +1,32 @@
 # Types for compiling connection.py with Cython (pure-Python mode): the same source runs uncompiled too.
+cimport cython
 
 cdef Py_ssize_t BATCH_LIMIT, WRITEV_SIZE  # C ints when compiled: compared on every write
 
+cdef class Connection
+
 cdef class SharedState:
+    cdef public list held
     cdef public Py_ssize_t requests
     cdef public double clock
     cdef public dict lifespan_state
     cdef public bytes server_header, date_header, date_and_server_header
+
+    @cython.locals(conn=Connection)
+    cpdef flush_held(self)
 
 cdef class Connection:
     cdef public SharedState state
     cdef public object config, loop, transport, client, server, scheme, tls
     cdef public bint write_paused, reading_paused, closing, closed
     cdef public list drain_waiters
-    cdef public object batch
+    cdef public list batch
     cdef public Py_ssize_t batch_size
+    cdef public bint collecting, held
 
     cpdef write(self, data)
     cpdef flush_batch(self)
+    cpdef end_collecting(self)
     cpdef write_two(self, first, second)
     cpdef bytes default_headers(self, bint has_date, bint has_server)
     cpdef _close(self)

@@ -158,13 +158,13 @@ class HTTPProtocol(Connection):
         self.reads += 1
         if self.idle_deadline and not self.discarding:
             self.idle_deadline = 0.0
-        # Apps run eagerly in here (eager.py); what they write goes out in one piece at the end.
-        self.batch = []
+        # Apps run eagerly in here (eager.py); what they write goes out in one piece, at the end of the
+        # loop's turn with the other connections' (SharedState.flush_held).
+        self.collecting = True
         try:
             self._process(self._feed(data))
         finally:
-            self.flush_batch()
-            self.batch = None
+            self.end_collecting()
 
     def _process(self, events: list) -> None:
         for event in events:
@@ -375,7 +375,7 @@ class HTTPProtocol(Connection):
             self._close()
             return
         self.current = None
-        if self.batch is None:
+        if not self.collecting:
             # Completed by an app running in a task: what comes next starts from a callback of its own,
             # so it can run eagerly too (and never inside this app's send).
             self.loop.call_soon(self._after_response, context=self.runner.base_context)
@@ -389,9 +389,9 @@ class HTTPProtocol(Connection):
         to answer, or waiting idle. From a callback of its own, its writes are collected like a read's."""
         if self.closed or self.current is not None:
             return
-        own_batch = self.batch is None
+        own_batch = not self.collecting
         if own_batch:
-            self.batch = []
+            self.collecting = True
         try:
             if self._parser_paused():
                 # An upgrade the app answered as plain HTTP: the connection goes on as HTTP/1.1.
@@ -401,8 +401,7 @@ class HTTPProtocol(Connection):
             self._next_request()
         finally:
             if own_batch:
-                self.flush_batch()
-                self.batch = None
+                self.end_collecting()
 
     def _next_request(self) -> None:
         """After a response: start the pipelined requests in turn, answer a pending error, or wait idle."""

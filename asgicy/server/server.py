@@ -262,6 +262,7 @@ class Server:
         for conn in list(state.connections):
             conn.shutdown()
             if conn.transport is not None:
+                conn.flush_batch()  # what a read wrote this turn goes before the close
                 conn.transport.close()
         for server in self._servers:
             try:
