@@ -1,8 +1,8 @@
 """What reads write is held to the end of the event loop's turn, then handed over connection by connection
 (SharedState.flush_held in server/connection.py).
 
-The order of one connection's bytes must survive it: a write made after the read (by an app that went
-on in a task) while the read's output is still held joins it rather than overtaking it. And the holding
+The order of one connection's bytes must survive it: a write made after the read while the read's output
+is still held (by a task woken before the flush's callback) joins it rather than overtaking it. And the holding
 must never lose or stall anything: a connection that closes meanwhile is skipped, a transport that fails
 does not keep the others' responses back.
 """
@@ -102,9 +102,32 @@ async def test_reads_of_one_turn_write_after_all_of_them():
     assert state.held == []
 
 
-async def test_a_write_from_a_task_joins_held_output_instead_of_overtaking_it():
-    # The app writes its first piece inside the read (held), suspends, and its host task runs before the
-    # turn's flush: the last piece must go after the first, not straight to the transport ahead of it.
+async def test_a_write_after_the_read_joins_held_output_instead_of_overtaking_it():
+    # A write made outside a read while the read's output waits for the flush (a task woken before the
+    # flush's turn callback, say) must go behind that output, not straight to the transport ahead of it.
+    async def app(scope, receive, send):  # never called here
+        raise AssertionError
+
+    state, [(protocol, transport)] = connections(app, 1)
+    seen = []
+
+    def a_read_then_a_write() -> None:
+        protocol.collecting = True  # as data_received does while it handles a read
+        protocol.write(b"first ")
+        protocol.end_collecting()
+        seen.append((protocol.held, list(transport.writes)))
+        protocol.write(b"second ")
+        protocol.write_two(b"third ", b"fourth")
+        seen.append(list(transport.writes))
+
+    asyncio.get_running_loop().call_soon(a_read_then_a_write)
+    await turns()
+    assert seen == [(True, []), []]  # held, and the later writes held behind it
+    assert b"".join(transport.writes) == b"first second third fourth"
+    assert len(transport.writes) == 1 and not protocol.held
+
+
+async def test_an_app_that_suspends_mid_response_sends_its_pieces_in_order():
     async def app(scope, receive, send):
         await start(send)
         await text(send, b"abc", more=True)
