@@ -21,7 +21,7 @@ from asgicy.server import eager
 from asgicy.server.protocol import HTTPProtocol
 from asgicy.server.server import ServerState
 
-from .wire import Wire
+from .wire import RecordingTransport, Wire
 
 REQUEST = b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -140,28 +140,6 @@ async def test_an_app_raising_cancelled_error_at_once_gets_a_500_and_the_server_
         await wire.send(REQUEST % b"next")
         assert (await wire.response()).body == b"fine"
         wire.writer.close()
-
-
-class RecordingTransport:
-    """A transport that keeps every write, to count how many pieces the responses went out in."""
-
-    def __init__(self) -> None:
-        self.writes: list = []
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def get_extra_info(self, name, default=None):
-        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def close(self) -> None:
-        pass
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
 
 
 @pytest.mark.parametrize("suspends", [False, True])

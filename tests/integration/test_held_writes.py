@@ -15,43 +15,9 @@ from asgicy.config import Config
 from asgicy.server.protocol import HTTPProtocol
 from asgicy.server.server import ServerState
 
-from .wire import Wire
+from .wire import RecordingTransport, Wire
 
 REQUEST = b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n"
-
-
-class RecordingTransport:
-    def __init__(self, fail: bool = False) -> None:
-        self.writes: list = []
-        self.fail = fail
-        self.aborted = False
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        if self.fail:
-            raise RuntimeError("this transport refuses writes")
-        self.writes.append(bytes(data))
-
-    def writelines(self, pieces) -> None:
-        self.write(b"".join(pieces))
-
-    def get_extra_info(self, name, default=None):
-        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def abort(self) -> None:
-        self.aborted = True
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed or self.aborted
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
 
 
 async def text(send, body: bytes, more: bool = False) -> None:

@@ -84,3 +84,40 @@ class Wire:
             await self.writer.wait_closed()
         except OSError:
             pass
+
+
+class RecordingTransport:
+    """A transport for a protocol driven without sockets: keeps every write (to count the pieces the
+    responses went out in); ``fail=True`` makes writes raise."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.writes: list = []
+        self.fail = fail
+        self.aborted = False
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        if self.fail:
+            raise RuntimeError("this transport refuses writes")
+        self.writes.append(bytes(data))
+
+    def writelines(self, pieces) -> None:
+        self.write(b"".join(pieces))
+
+    def get_extra_info(self, name, default=None):
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed or self.aborted
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
