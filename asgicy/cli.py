@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Every option can also be set as ASGICY_<OPTION> in the environment or in a TOML config "
                "file; the command line wins over both.", argument_default=argparse.SUPPRESS)
     parser.add_argument("app", nargs="?", help=dataclasses.fields(Config)[0].metadata["help"])
-    parser.add_argument("--version", action="store_true", help="Print the version and the parser in use.")
+    parser.add_argument("--version", action="store_true", help="Print the version, the parser and the event loop in use.")
     groups = {}
     for f in Config.options():
         group_name = f.metadata["group"]
@@ -75,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def version_text() -> str:
-    from .server.server import describe_implementation
-    return f"asgicy {__version__} ({describe_implementation()}; Python {sys.version.split()[0]})"
+    from .server.server import describe_implementation, describe_loop
+    return f"asgicy {__version__} ({describe_implementation()}; {describe_loop()}; Python {sys.version.split()[0]})"
 
 
 def fail(message: str) -> int:
@@ -102,6 +102,8 @@ def serve(config: Config) -> int:
     from .server.server import run_server
 
     configure_logging(config.log_level, config.access_log)
+    for warning in config.warnings:
+        logging.getLogger("asgicy.error").warning(warning)
     if config.app is None:
         logging.getLogger("asgicy.error").info("No app given: serving the built-in demo app")
         config.app = DEMO_APP

@@ -17,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ENV_PREFIX = "ASGICY_"
 # Environment variables that are not options: the parser choice (read before any option exists), and the
@@ -45,6 +46,10 @@ def option(default: Any, help: str, *, flag: str | None = None, choices: tuple |
 
 @dataclass
 class Config:
+    # What resolve() noticed in the sources and let pass (environment variables it ignored), for serve() to
+    # log once logging is set up. Not an option.
+    warnings: ClassVar[tuple] = ()
+
     app: Any = option(None, "The ASGI app as 'module:attribute' (or the app object, from Python). "
                       "With none, a built-in demo app shows each visitor the ASGI events of their request.",
                       group="app")
@@ -344,24 +349,43 @@ def read_config_file(path: str | os.PathLike) -> dict:
     return options
 
 
-def environment_options(environ) -> dict:
-    """Options from ``ASGICY_<NAME>`` variables (and WEB_CONCURRENCY, FORWARDED_ALLOW_IPS); an unknown
-    ``ASGICY_`` variable is an error, since it is almost always a misspelt option."""
+def environment_options(environ, warnings: list | None = None) -> dict:
+    """Options from ``ASGICY_<NAME>`` variables (and WEB_CONCURRENCY, FORWARDED_ALLOW_IPS).
+
+    A variable that names no option is not an error: the environment is shared, and Kubernetes alone puts
+    ``ASGICY_SERVICE_HOST``, ``ASGICY_PORT_8000_TCP`` and friends into every pod of a namespace with a
+    Service named ``asgicy``. Such variables, and a service link's ``tcp://host:port`` in ASGICY_PORT or
+    ASGICY_HOST, are ignored with a line added to ``warnings`` (one for all unknown names, each with the
+    option it may be a misspelling of). A known option's bad value is still an error."""
     fields = _fields()
     options = {}
     for alias, name in ENV_ALIASES.items():
         if environ.get(alias, "") != "":
             options[name] = _from_env(fields[name], alias, environ[alias])
+    unknown = []
     for key, text in environ.items():
         if not key.startswith(ENV_PREFIX) or key in ENV_NOT_OPTIONS or key.startswith(ENV_NOT_OPTIONS_PREFIX):
             continue
         name = key[len(ENV_PREFIX):].lower()
         if name not in fields:
             close = _closest(name, fields)
-            raise ConfigError(f"unknown environment variable {key}"
-                              + (f" (did you mean {ENV_PREFIX}{close.upper()}?)" if close else ""))
+            unknown.append(key + (f" (did you mean {ENV_PREFIX}{close.upper()}?)" if close else ""))
+            continue
+        if name in ("host", "port") and _SERVICE_LINK.fullmatch(text.strip()):
+            if warnings is not None:
+                warnings.append(f"ignoring {key}={text}: a service link that Kubernetes sets for a Service "
+                                f"named 'asgicy', not an option (set {key} yourself to override it, or "
+                                f"enableServiceLinks: false in the pod spec)")
+            continue
         options[name] = _from_env(fields[name], key, text)
+    if unknown and warnings is not None:
+        warnings.append(f"ignoring environment variable{'s' if len(unknown) > 1 else ''} that name no option: "
+                        + ", ".join(sorted(unknown)))
     return options
+
+
+# What Docker links and Kubernetes service links put in <NAME>_PORT (and some tools in <NAME>_HOST).
+_SERVICE_LINK = re.compile(r"(?:tcp|udp|sctp)://[^\s/]+:\d+")
 
 
 def _from_env(f: dataclasses.Field, key: str, text: str) -> Any:
@@ -401,7 +425,10 @@ def resolve(explicit: dict, environ=None, cwd: str | os.PathLike = ".") -> Confi
     env_file = explicit.get("env_file") or environ.get(ENV_PREFIX + "ENV_FILE") or from_file.get("env_file")
     if env_file:
         load_env_file(env_file, environ)
-    merged = {**from_file, **environment_options(environ), **explicit}
+    warnings: list = []
+    merged = {**from_file, **environment_options(environ, warnings), **explicit}
     if config_file:
         merged["config_file"] = str(config_file)
-    return Config.from_kwargs(**merged)
+    config = Config.from_kwargs(**merged)
+    config.warnings = tuple(warnings)
+    return config

@@ -87,14 +87,48 @@ def test_environment_variables_set_options():
 
 
 @pytest.mark.parametrize("environ, message", [
-    ({"ASGICY_PROT": "1"}, r"unknown environment variable ASGICY_PROT \(did you mean ASGICY_PORT\?\)"),
     ({"ASGICY_PORT": "eighty"}, "ASGICY_PORT: port must be an integer; got 'eighty'"),
+    ({"ASGICY_PORT": "tcp://10.0.0.1"}, "ASGICY_PORT: port must be an integer; got 'tcp://10.0.0.1'"),
     ({"ASGICY_ACCESS_LOG": "maybe"}, "ASGICY_ACCESS_LOG: access_log must be true or false"),
     ({"WEB_CONCURRENCY": "lots"}, "WEB_CONCURRENCY: workers must be an integer"),
 ])
 def test_bad_environment_is_one_clear_error(environ, message):
     with pytest.raises(ConfigError, match=message):
         resolve({}, environ=environ, cwd="/nonexistent")
+
+
+# What Kubernetes puts into every pod of a namespace that has a Service named "asgicy" (service links).
+KUBERNETES_SERVICE_LINKS = {
+    "ASGICY_SERVICE_HOST": "10.0.0.1", "ASGICY_SERVICE_PORT": "8000", "ASGICY_SERVICE_PORT_HTTP": "8000",
+    "ASGICY_PORT": "tcp://10.0.0.1:8000", "ASGICY_PORT_8000_TCP": "tcp://10.0.0.1:8000",
+    "ASGICY_PORT_8000_TCP_PROTO": "tcp", "ASGICY_PORT_8000_TCP_PORT": "8000", "ASGICY_PORT_8000_TCP_ADDR": "10.0.0.1",
+}
+
+
+def test_kubernetes_service_links_are_ignored_with_warnings():
+    config = resolve({}, environ={**KUBERNETES_SERVICE_LINKS, "ASGICY_WORKERS": "2"}, cwd="/nonexistent")
+    assert (config.port, config.host, config.workers) == (8000, "127.0.0.1", 2)
+    link, unknown = config.warnings
+    assert link.startswith("ignoring ASGICY_PORT=tcp://10.0.0.1:8000: a service link") and "enableServiceLinks" in link
+    names = [name for name in KUBERNETES_SERVICE_LINKS if name != "ASGICY_PORT"]
+    assert unknown.startswith("ignoring environment variables that name no option: ")
+    assert all(name in unknown for name in names) and "ASGICY_WORKERS" not in unknown
+
+
+def test_a_service_link_in_host_is_ignored_too_and_a_real_port_is_kept():
+    config = resolve({}, environ={"ASGICY_HOST": "tcp://10.0.0.1:8000", "ASGICY_PORT": "9005"}, cwd="/nonexistent")
+    assert (config.host, config.port) == ("127.0.0.1", 9005)
+    assert config.warnings == ("ignoring ASGICY_HOST=tcp://10.0.0.1:8000: a service link that Kubernetes sets for "
+                               "a Service named 'asgicy', not an option (set ASGICY_HOST yourself to override it, "
+                               "or enableServiceLinks: false in the pod spec)",)
+
+
+def test_a_misspelt_variable_is_one_warning_that_suggests_the_option():
+    config = resolve({}, environ={"ASGICY_PROT": "1", "ASGICY_WOKRERS": "2"}, cwd="/nonexistent")
+    assert config.port == 8000 and config.workers == 1
+    assert config.warnings == ("ignoring environment variables that name no option: ASGICY_PROT (did you mean "
+                               "ASGICY_PORT?), ASGICY_WOKRERS (did you mean ASGICY_WORKERS?)",)
+    assert resolve({}, environ={"ASGICY_PORT": "9006"}, cwd="/nonexistent").warnings == ()
 
 
 def test_config_file_then_environment_then_explicit(tmp_path):

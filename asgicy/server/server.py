@@ -15,6 +15,7 @@ import socket
 import stat
 import sys
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 
 from ..asgi.compat import as_asgi3
@@ -87,15 +88,16 @@ class Server:
         self._started_event: asyncio.Event | None = None
         self._exit_event: asyncio.Event | None = None
         self.state: ServerState | None = None
-        self.heartbeat = None  # called by the ticker: a supervisor's proof that this event loop is alive
-        self.on_ready = None  # called once the server listens
+        # called by the ticker: a supervisor's proof that this event loop is alive
+        self.heartbeat: Callable[[], None] | None = None
+        self.on_ready: Callable[[], None] | None = None  # called once the server listens
         self.max_requests = config.limit_max_requests
         if self.max_requests is not None and config.limit_max_requests_jitter:
             self.max_requests += random.randint(0, config.limit_max_requests_jitter)
 
     # -- entry points -------------------------------------------------------------------------------
 
-    async def serve(self, sockets=None) -> None:
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         """Serve until ``should_exit`` (a signal, or ``request_exit()``); then shut down gracefully."""
         loop = asyncio.get_running_loop()
         self._exit_event = asyncio.Event()
@@ -135,7 +137,7 @@ class Server:
                     self.exit_code = self.exit_code or 3
         logger.info("Finished server process [%d]", os.getpid())
 
-    def request_exit(self, *_args) -> None:
+    def request_exit(self, *_args: object) -> None:
         """Starts a graceful shutdown (as SIGINT/SIGTERM do); a second call stops waiting for requests."""
         if self.should_exit:
             self.force_exit = True  # a second Ctrl+C: stop waiting for requests in progress
@@ -344,6 +346,16 @@ def new_event_loop(kind: str):
         else:
             return uvloop.new_event_loop()
     return asyncio.new_event_loop()
+
+
+def describe_loop() -> str:
+    """The event loop ``--loop auto`` runs on here. The default install has no uvloop (it comes with
+    ``asgicy[standard]``), and the benchmarks run on it: a user comparing figures needs to know which."""
+    try:
+        import uvloop
+    except ImportError:
+        return "event loop: asyncio (uvloop is not installed: pip install 'asgicy[standard]')"
+    return f"event loop: uvloop {uvloop.__version__}"
 
 
 def describe_implementation() -> str:

@@ -52,7 +52,32 @@ def running(*args, env=None):
 def test_version():
     result = asgicy("--version")
     assert result.returncode == 0
-    assert re.fullmatch(r"asgicy \d+\.\d+\.\d+ \(HTTP parser: cython; Python 3\.\d+\.\d+\)\n", result.stdout)
+    assert re.fullmatch(r"asgicy \d+\.\d+\.\d+ \(HTTP parser: cython; event loop: uvloop \d+\.\d+\.\d+; "
+                        r"Python 3\.\d+\.\d+\)\n", result.stdout)
+
+
+def test_version_and_the_start_up_line_name_the_event_loop():
+    # The default install has no uvloop, the benchmarks run on it: a user comparing figures must see which.
+    hide = "import sys; sys.modules['uvloop'] = None; from asgicy.cli import main; sys.exit(main(sys.argv[1:]))"
+    result = subprocess.run([sys.executable, "-c", hide, "--version"], capture_output=True, text=True, cwd=HERE)
+    assert "event loop: asyncio (uvloop is not installed: pip install 'asgicy[standard]')" in result.stdout
+    with running("sample_apps:app") as (url, proc, lines):
+        pass
+    assert re.search(r"Started server process \[\d+\] \(HTTP parser: cython, uvloop loop\)", "".join(lines))
+
+
+def test_kubernetes_service_links_do_not_stop_the_server():
+    # A Service named "asgicy" puts these into every pod of its namespace.
+    env = {"ASGICY_SERVICE_HOST": "10.0.0.1", "ASGICY_SERVICE_PORT": "8000", "ASGICY_PORT": "tcp://10.0.0.1:8000",
+           "ASGICY_PORT_8000_TCP": "tcp://10.0.0.1:8000", "ASGICY_PORT_8000_TCP_ADDR": "10.0.0.1"}
+    with running("sample_apps:app", env=env) as (url, proc, lines):
+        assert httpx.get(url).status_code == 200
+    text = "".join(lines)
+    assert "WARNING" in text and "ignoring ASGICY_PORT=tcp://10.0.0.1:8000: a service link" in text
+    assert re.search(r"ignoring environment variables that name no option: ASGICY_PORT_8000_TCP, "
+                     r"ASGICY_PORT_8000_TCP_ADDR, ASGICY_SERVICE_HOST.*, ASGICY_SERVICE_PORT", text)
+    bad = asgicy("sample_apps:app", env={"ASGICY_TIMEOUT_KEEP_ALIVE": "soon"})
+    assert bad.returncode == 1 and "ASGICY_TIMEOUT_KEEP_ALIVE: timeout_keep_alive must be a number" in bad.stderr
 
 
 def test_version_with_pure_python():
