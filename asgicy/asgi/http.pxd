@@ -6,14 +6,14 @@ from ..server.connection cimport Connection
 from ..http._parser cimport Request as ParsedRequest
 from .events cimport validate_headers
 
-cdef dict _SCOPE_TEMPLATE, _SCOPE_TEMPLATE_WITH_STATE, _role_by_name, _lengths_by_value, _METHODS, ASGI_VERSION, _STATUS_LINES_11, _STATUS_LINES_10, _length_lines
+cdef dict _SCOPE_TEMPLATE, _SCOPE_TEMPLATE_WITH_STATE, _role_by_name, _lengths_by_value, _METHODS, ASGI_VERSION, _STATUS_LINES, _length_lines
 
 cdef int NOT_STARTED, STARTED, STREAMING, TRAILERS, COMPLETE, SENT, DRAIN, UNHANDLED
 cdef int NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS
 cdef int ORDINARY, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE, SERVER
-cdef Py_ssize_t SEPARATE_BODY
+cdef Py_ssize_t SEPARATE_BODY, CONTINUE_TO_DISCARD
 
-cdef bytes status_line(str http_version, int status)
+cdef bytes status_line(int status)
 cdef bytes content_length_line(long long length)
 
 @cython.locals(raw_path=bytes, path=str, method=str, scope=dict)
@@ -26,7 +26,7 @@ cdef class HTTPCycle:
     cdef public bint extended
     cdef public Connection conn  # the connection whose methods the cycle calls (C calls, compiled)
     cdef public str http_version
-    cdef public bint is_head, keep_alive, body_complete, final_delivered, disconnected, continue_pending
+    cdef public bint is_head, keep_alive, body_complete, final_delivered, disconnected, continue_pending, disconnect_delivered
     cdef public list body
     cdef public Py_ssize_t body_size
     cdef public object waiter
@@ -49,6 +49,7 @@ cdef class HTTPCycle:
                    has_date=cython.bint, has_server=cython.bint, keep_alive=cython.bint, role=cython.int)
     # (wants_trailers stays an object: the event's value is checked to be a bool, not read as one.)
     cdef _start(self, kind, dict message)
+    @cython.locals(continue_first=cython.bint, announced=cython.longlong, head=bytes)
     cdef bytes _head(self, Py_ssize_t length, bint more_body)
     cpdef _wake(self)
     cpdef Py_ssize_t release_body(self)

@@ -16,7 +16,7 @@ import stat
 from http import HTTPStatus
 from urllib.parse import unquote
 
-from .errors import ASGIEventError, ClientDisconnected
+from .errors import ASGIEventError, ClientDisconnected, follows_disconnect, log_after_disconnect
 from .events import (KNOWN_GOOD_LIMIT, WWW, event_type, validate_bool, validate_bytes, validate_headers,
                      validate_int, validate_status)
 
@@ -48,9 +48,11 @@ NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS = range(3)
 _NOT_TRAILERS = frozenset((b"content-length", b"transfer-encoding", b"trailer", b"te", b"connection", b"keep-alive",
                            b"upgrade", b"host", b"content-type", b"content-encoding", b"content-range", b"set-cookie"))
 
-# Status lines by HTTP version, then by code: looked up on every response, so keyed by the plain int.
-_STATUS_LINES_11 = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("latin-1") for s in HTTPStatus}
-_STATUS_LINES_10 = {s.value: f"HTTP/1.0 {s.value} {s.phrase}\r\n".encode("latin-1") for s in HTTPStatus}
+# Status lines by code: looked up on every response, so keyed by the plain int. Every response says
+# HTTP/1.1, an HTTP/1.0 client's too: a server sends the highest minor version it conforms to (RFC 9110
+# 2.5, RFC 9112 2.3) and frames the message for the client's version (no chunked, no 1xx, the close ends a
+# body of unknown length), which _head does.
+_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("latin-1") for s in HTTPStatus}
 # Content-Length lines by length, made once per length met (bounded like the validation cache).
 _length_lines: dict = {}
 # A body at least this large goes to the connection as it is, beside the head rather than copied into one
@@ -59,6 +61,10 @@ SEPARATE_BODY = 16 * 1024
 _DISCONNECT = {"type": "http.disconnect"}
 _EMPTY_FINAL_REQUEST = {"type": "http.request", "body": b"", "more_body": False}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# A response that comes before 100 Continue was sent asks for a body up to this size (announced by
+# Content-Length) and drops it, keeping the connection; reading that costs less than the client's next
+# connection. A larger or chunked body is refused by closing (see _head).
+CONTINUE_TO_DISCARD = 64 * 1024
 _METHODS = {m: m.decode() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS")}
 
 
@@ -98,10 +104,10 @@ def _learn_length(kind: str, value: bytes) -> int:
     return length
 
 
-def status_line(http_version: str, status: int) -> bytes:
-    line = (_STATUS_LINES_11 if http_version == "1.1" else _STATUS_LINES_10).get(status)
+def status_line(status: int) -> bytes:
+    line = _STATUS_LINES.get(status)
     if line is None:  # a code with no registered phrase: the reason phrase may be empty (RFC 9112 4)
-        line = f"HTTP/{http_version} {status} \r\n".encode("latin-1")
+        line = f"HTTP/1.1 {status} \r\n".encode("latin-1")
     return line
 
 
@@ -207,6 +213,7 @@ class HTTPCycle:
         self.body_complete = False
         self.final_delivered = False
         self.disconnected = False
+        self.disconnect_delivered = False  # receive has returned http.disconnect
         self.waiter = None
         self.continue_pending = self.request.expect_continue
         self.state = NOT_STARTED
@@ -231,6 +238,8 @@ class HTTPCycle:
         """Buffers a piece of body for receive(); returns how many bytes were kept (0: dropped)."""
         if self.state == COMPLETE or self.disconnected:
             return 0  # nobody will read it: drop it rather than buffer it
+        # RFC 9110 10.1.1: a client that sends its body without waiting needs no 100 Continue.
+        self.continue_pending = False
         self.body.append(data)
         self.body_size += len(data)
         self._wake()
@@ -292,6 +301,7 @@ class HTTPCycle:
         # The whole request was delivered: what comes next is the end of the exchange.
         while self.state != COMPLETE and not self.disconnected:
             await self._wait()
+        self.disconnect_delivered = True
         return dict(_DISCONNECT)
 
     # -- send ---------------------------------------------------------------------------------------
@@ -530,13 +540,27 @@ class HTTPCycle:
             self.keep_alive = False  # HTTP/1.0 without a length: the end of the body is the close
         if self.conn.closing or not self.request.keep_alive:
             self.keep_alive = False
+        continue_first = False
+        if self.continue_pending and not self.body_complete:
+            # RFC 9110 10.1.1: a final response to `Expect: 100-continue` before the 100 leaves the client
+            # free to send the body or not, and what follows on the wire could then be either the body or
+            # the next request. So the head must settle it. A small announced body is asked for (a 100
+            # first, as nginx does when it discards a body) and read and dropped after the response, so
+            # the connection carries on; any other body is refused by closing, and the head says so.
+            self.continue_pending = False
+            announced = self.request.content_length
+            if self.keep_alive and 0 < announced <= CONTINUE_TO_DISCARD:
+                continue_first = True
+            else:
+                self.keep_alive = False
         if not self.keep_alive:
             connection = b"connection: close\r\n"
         elif self.http_version == "1.0":
             connection = b"connection: keep-alive\r\n"
         else:
             connection = b""
-        return b"".join((status_line(self.http_version, self.status), self.head_fields, framing, connection, b"\r\n"))
+        head = b"".join((status_line(self.status), self.head_fields, framing, connection, b"\r\n"))
+        return _CONTINUE + head if continue_first else head
 
     # -- response extensions (asgiref specs/extensions.rst) -------------------------------------------
 
@@ -665,12 +689,12 @@ class HTTPCycle:
             else:
                 logger.error("ASGI callable returned without completing the response")
             self._fail()
-        elif isinstance(exc, ClientDisconnected):
-            if not self.disconnected:
-                logger.error("Exception in ASGI application", exc_info=exc)
-                self._fail()
         elif isinstance(exc, Exception):
-            if not (self.disconnected and isinstance(exc, OSError)):
+            if self.disconnected and follows_disconnect(exc, self.disconnect_delivered):
+                # The client left and the app's exception is its reaction to that (ASGI HTTP spec 2.4:
+                # not an error): frameworks turn ClientDisconnected or http.disconnect into their own.
+                log_after_disconnect(logger, exc, self.scope)
+            else:
                 logger.error("Exception in ASGI application", exc_info=exc)
                 self._fail()
         else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from .errors import ASGIEventError, ClientDisconnected
+from .errors import ASGIEventError, ClientDisconnected, follows_disconnect, log_after_disconnect
 from .events import WWW, event_type, validate_headers, validate_str
 from .http import COMPLETE, DenialResponse, build_scope
 
@@ -67,6 +67,7 @@ class WebSocketCycle:
         self.queue: deque = deque()
         self.waiter = None
         self.disconnect: dict | None = None  # set once the connection is closed, by whoever
+        self.disconnect_delivered = False  # receive has returned it
         self.denial: DenialResponse | None = None
 
     # -- fed by the server --------------------------------------------------------------------------
@@ -107,6 +108,7 @@ class WebSocketCycle:
                 self.conn.message_consumed(len(self.queue))
                 return message
             if self.disconnect is not None:
+                self.disconnect_delivered = True
                 return dict(self.disconnect)
             self.waiter = waiter = self.conn.create_future()
             try:
@@ -201,13 +203,12 @@ class WebSocketCycle:
     async def run(self, app) -> None:
         try:
             await app(self.scope, self.receive, self.send)
-        except ClientDisconnected:
-            if self.disconnect is None:
+        except Exception as exc:
+            if self.disconnect is not None and follows_disconnect(exc, self.disconnect_delivered):
+                log_after_disconnect(logger, exc, self.scope)  # the app's reaction to the close: no error
+            else:
                 logger.exception("Exception in ASGI application")
                 self._fail()
-        except Exception:
-            logger.exception("Exception in ASGI application")
-            self._fail()
         except BaseException:
             self._fail()
             raise

@@ -15,7 +15,7 @@ cdef class HTTPProtocol(Connection):
     cdef public object app, parser, current, parsing, pipeline, ready, pending_error
     cdef public Py_ssize_t buffered_body, reads, reads_at_tick
     cdef public double head_deadline, idle_deadline, body_deadline
-    cdef public bint discarding, start_when_writable, proxy_trusted
+    cdef public bint discarding, lingering, start_when_writable, proxy_trusted
     cdef public AppRunner runner
     cdef public set cycles
     cdef public str root_path
@@ -34,6 +34,7 @@ cdef class HTTPProtocol(Connection):
     cdef _launch(self)
     cdef _start(self, cycle)
     cdef _run_app(self, HTTPCycle cycle)
+    cpdef _linger(self)
     @cython.locals(done=HTTPCycle)
     cpdef response_complete(self, cycle)
     cpdef _next_request(self)

@@ -39,6 +39,9 @@ logger = logging.getLogger("asgicy.error")
 # Flow control: stop reading from a client while this much request body waits unread by the app, or
 # this many pipelined requests wait for their turn.
 BODY_HIGH_WATER = 256 * 1024
+# How long a connection closed with a body still arriving stays half-closed, reading and dropping it, so
+# that the client can read the response before the close (see HTTPProtocol._linger). nginx waits 5 s too.
+LINGER = 5.0
 MAX_PIPELINED = 32
 
 
@@ -131,6 +134,7 @@ class HTTPProtocol(Connection):
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
         self.discarding = False  # reading the rest of a body whose response is complete
+        self.lingering = False  # half-closed after a response, dropping what the client still sends
         self.start_when_writable = False  # a pipelined request waits for the client to read
         self.proxy_trusted = False  # the peer is a proxy whose headers are believed
         # Slow-body detection without a clock read per packet: data_received counts, the ticker compares.
@@ -155,6 +159,8 @@ class HTTPProtocol(Connection):
         self.proxy_trusted = self.config.proxy_headers and (self.client[0] if self.client else None) in state.trusted
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            return  # the rest of a body nobody reads, after the response and our half-close (_linger)
         self.reads += 1
         if self.idle_deadline and not self.discarding:
             self.idle_deadline = 0.0
@@ -363,14 +369,15 @@ class HTTPProtocol(Connection):
         if done is not self.current:
             return
         if done is self.parsing and not done.body_complete:
-            if done.continue_pending:
-                # RFC 9110 10.1.1: refused before 100 Continue, the client may send the body or may not;
-                # what follows on the wire cannot be told apart from a next request, so the connection ends.
-                done.keep_alive = False
-            else:
-                # RFC 9112 9.3: the rest of the body is read and dropped (the parser knows where it ends),
-                # within the keep-alive timeout, so the connection can carry the next request.
-                self.discarding = True
+            if not done.keep_alive or self.closing:
+                # The response said `Connection: close` (for a refused 100-continue upload, the cycle's
+                # _head decided so) while the client may still be sending the body.
+                self._linger()
+                return
+            # RFC 9112 9.3: the rest of the body is read and dropped (the parser knows where it ends),
+            # within the keep-alive timeout, so the connection can carry the next request. A response
+            # to 100-continue that came before the 100 asked for this body first (HTTPCycle._head).
+            self.discarding = True
         if not done.keep_alive or self.closing:
             self._close()
             return
@@ -427,6 +434,31 @@ class HTTPProtocol(Connection):
                 if not self._parser_in_head():
                     self.idle_deadline = self.state.clock + self.idle_allowance
                 return
+
+    def _linger(self) -> None:
+        """Closes a connection whose client may still be sending a body nobody will read. Closing a socket
+        with unread data makes the kernel answer with a reset, and a reset can destroy the response in the
+        client's buffers before the client reads it (RFC 9112 9.6: close in stages). So our side is shut
+        down (the client reads the whole response and its end), what still arrives is dropped unparsed,
+        and the connection closes when the client closes it, or LINGER seconds later."""
+        transport = self.transport
+        if self.closed or self.closing or not transport.can_write_eof():
+            # Shutting down (nothing waits for a client's upload then), or TLS, which has no half-close.
+            self._close()
+            return
+        self.flush_batch()
+        self.lingering = True
+        self.current = None
+        self.parsing = None
+        self.pipeline.clear()
+        self.head_deadline = self.body_deadline = 0.0
+        self.idle_deadline = self.loop.time() + LINGER
+        try:
+            transport.write_eof()
+        except OSError:
+            self._close()
+            return
+        self._resume_reading()  # paused reading would leave the client's data queued: read and drop it
 
     def abort_response(self, cycle: HTTPCycle) -> None:
         """The app failed mid-response: close, so the client sees an incomplete message, not a whole one."""
@@ -485,7 +517,7 @@ class HTTPProtocol(Connection):
         and a request that arrives meanwhile is served, with ``Connection: close``."""
         self.closing = True
         if self.current is None and not self.pipeline:
-            if self.discarding:  # the rest of an answered body: nothing in it will be served
+            if self.discarding or self.lingering:  # the rest of an answered body: nothing in it will be served
                 self._close()
                 return
             deadline = self.loop.time() + self.config.timeout_keep_alive

@@ -206,7 +206,7 @@ class TestEarlyHints:
 
         async with serve(app) as running:
             data = await raw_exchange(running, get("/", version=b"1.0"))
-        assert data.startswith(b"HTTP/1.0 200 OK\r\n") and b"103" not in data
+        assert data.startswith(b"HTTP/1.1 200 OK\r\n") and b"103" not in data
 
     async def test_misuse_raises(self, serve):
         errors, attempt = recorder()

@@ -45,7 +45,9 @@ class TestScope:  # ASGI HTTP spec, "HTTP Connection Scope"
             response = await wire.response()
             scope = json.loads(response.body)
             assert await wire.closed()
-        assert response.version == b"HTTP/1.0"
+        # RFC 9110 2.5, RFC 9112 2.3: the server answers with its own version, framed for an HTTP/1.0
+        # client (a length, no chunked; the close ends the exchange); the scope says what the client spoke.
+        assert response.version == b"HTTP/1.1" and response.header(b"connection") == b"close"
         assert (scope["http_version"], scope["path"], scope["query_string"]) == ("1.0", "/p", "q=1")
 
     async def test_unix_socket(self, serve, tmp_path):
@@ -118,20 +120,7 @@ class TestRequestBody:
         assert [m["more_body"] for m in received][-1] is False and received[0]["more_body"] is True
 
     async def test_100_continue_only_when_the_app_reads(self, serve):
-        async def app(scope, receive, send):
-            if scope["path"] == "/refuse":
-                await send({"type": "http.response.start", "status": 417, "headers": []})
-                await send({"type": "http.response.body", "body": b"no"})
-                return
-            await echo_body(scope, receive, send)
-
-        async with serve(app) as running:
-            wire = await Wire.open(running)
-            await wire.send(b"POST /refuse HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
-            response = await wire.response()
-            assert response.status == 417  # no 100 Continue was sent first
-            # The body was never sent, so the connection cannot be reused.
-            assert await wire.closed()
+        async with serve(echo_body) as running:
             wire = await Wire.open(running)
             await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
             interim = await wire.response()
@@ -237,6 +226,80 @@ class TestRequestBody:
             await wire.close()
 
 
+async def refuse(scope, receive, send):
+    """Answers without reading the body (an app that turns an upload down on its headers)."""
+    await send({"type": "http.response.start", "status": 413, "headers": []})
+    await send({"type": "http.response.body", "body": b"no"})
+
+
+class TestExpectContinueRefused:  # RFC 9110 10.1.1: a final response before 100 Continue
+    async def test_small_body_is_asked_for_and_dropped_keeping_the_connection(self, serve):
+        async with serve(refuse) as running:
+            wire = await Wire.open(running)
+            for _ in range(2):
+                await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+                # The 100 settles what comes next on the wire: the body, which is read and dropped.
+                interim = await wire.response()
+                final = await wire.response()
+                assert (interim.status, final.status, final.body) == (100, 413, b"no")
+                assert final.header(b"connection") is None
+                await wire.send(b"hello")
+            await wire.send(GET)
+            assert (await wire.response()).status == 413
+            await wire.close()
+
+    @pytest.mark.parametrize("framing", [b"Content-Length: 1000000", b"Transfer-Encoding: chunked"])
+    async def test_other_bodies_are_refused_with_connection_close(self, serve, framing):
+        async with serve(refuse) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n" + framing + b"\r\n\r\n")
+            final = await wire.response()
+            assert (final.status, final.header(b"connection")) == (413, b"close")
+            assert await wire.closed()
+            await wire.close()
+
+    async def test_a_client_that_sends_the_body_anyway_reads_the_whole_response(self, serve):
+        # Told `Connection: close`, a client may still send the body (it need not wait for a 100). The
+        # server half-closes and drops what arrives, so the client never meets a reset.
+        async with serve(refuse) as running:
+            for _ in range(5):
+                wire = await Wire.open(running)
+                await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                                b"Content-Length: 1000000\r\n\r\n")
+                final = await wire.response()
+                assert (final.status, final.header(b"connection")) == (413, b"close")
+                for _ in range(4):
+                    await wire.send(b"x" * 200_000)  # would raise BrokenPipe/ConnectionReset after a close
+                assert await wire.closed()
+                await wire.close()
+
+    async def test_a_body_already_arriving_needs_no_100(self, serve):
+        arrived = asyncio.Event()
+
+        async def app(scope, receive, send):
+            await arrived.wait()
+            await refuse(scope, receive, send)
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\nhello")
+            await asyncio.sleep(0.1)
+            arrived.set()
+            final = await wire.response()
+            assert (final.status, final.header(b"connection")) == (413, None)
+            await wire.send(b"world" + GET)
+            assert (await wire.response()).status == 413
+            await wire.close()
+
+    async def test_http10_expectation_is_ignored(self, serve):
+        async with serve(refuse) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            final = await wire.response()
+            assert (final.status, final.header(b"connection")) == (413, b"close")
+            assert await wire.closed()
+
+
 class TestResponse:
     async def test_content_length_date_server(self, serve):
         async with serve(hello) as running:
@@ -311,6 +374,7 @@ class TestResponse:
             await wire.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             r = await wire.response()
         assert r.body == b"ab" and r.header(b"connection") == b"close" and r.header(b"transfer-encoding") is None
+        assert r.version == b"HTTP/1.1"  # our version; the framing is HTTP/1.0's
 
     async def test_head_has_no_body_but_the_length(self, serve):
         async with serve(hello) as running:
@@ -415,7 +479,7 @@ class TestKeepAliveAndPipelining:  # RFC 9112 section 9
             for _ in range(2):
                 await wire.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
                 r = await wire.response()
-                assert r.version == b"HTTP/1.0" and r.header(b"connection") == b"keep-alive"
+                assert r.version == b"HTTP/1.1" and r.header(b"connection") == b"keep-alive"
             await wire.send(b"GET / HTTP/1.0\r\n\r\n")
             assert (await wire.response()).header(b"connection") == b"close"
             assert await wire.closed()
