@@ -18,7 +18,7 @@ cdef class SharedState:
 cdef class Connection:
     cdef public SharedState state
     cdef public object config, loop, transport, client, server, scheme, tls
-    cdef public bint write_paused, reading_paused, closing, closed
+    cdef public bint write_paused, reading_paused, closing, closed, writev
     cdef public list drain_waiters
     cdef public list batch
     cdef public Py_ssize_t batch_size

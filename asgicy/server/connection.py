@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from ..asgi.errors import ClientDisconnected
 
@@ -20,6 +21,18 @@ BATCH_LIMIT = 64 * 1024
 # From this size a batch of several pieces is handed over as it is, for the transport to gather with one
 # writev(2); smaller ones are joined, which costs less than the transport's per-piece bookkeeping.
 WRITEV_SIZE = 16 * 1024
+
+
+# CPython 3.12.0-3.12.8 and 3.13.0-3.13.1: the writelines() of asyncio's selector socket transport never
+# pauses its protocol at the high-water mark (CPython gh-127655, GHSA-fw89-6wjj-8j95), so a client that
+# does not read would let the server buffer without bound. There, pieces go through write() one by one,
+# which does pause (two send(2) where writev(2) took one). uvloop's and TLS transports are not affected.
+_UNPAUSED_WRITELINES = (3, 12) <= sys.version_info[:3] < (3, 12, 9) or (3, 13) <= sys.version_info[:3] < (3, 13, 2)
+
+
+def writelines_pauses(transport) -> bool:
+    """Whether ``transport.writelines`` applies flow control, as ``write`` does (see above)."""
+    return not (_UNPAUSED_WRITELINES and type(transport).__module__ == "asyncio.selector_events")
 
 
 # Seconds between the server's ticks (server.py), which check timeouts and refresh the Date line.
@@ -78,6 +91,7 @@ class Connection:
         self.config = state.config
         self.loop = state.loop
         self.transport = None
+        self.writev = True  # transport.writelines may be used (writelines_pauses): set with the transport
         self.client = None
         self.server = None
         self.scheme = "http"
@@ -136,7 +150,11 @@ class Connection:
         if self.closed:
             return
         if not self.collecting and not self.held:
-            self.transport.writelines((first, second))  # one writev(2), no copy
+            if self.writev:
+                self.transport.writelines((first, second))  # one writev(2), no copy
+            else:
+                self.transport.write(first)
+                self.transport.write(second)
             return
         batch = self.batch
         batch.append(first)
@@ -165,7 +183,11 @@ class Connection:
                     if len(batch) == 1:
                         self.transport.write(batch[0])
                     elif self.batch_size >= WRITEV_SIZE:
-                        self.transport.writelines(batch)  # large pieces: gathered by writev(2), not copied
+                        if self.writev:
+                            self.transport.writelines(batch)  # large pieces: gathered by writev(2), not copied
+                        else:
+                            for piece in batch:
+                                self.transport.write(piece)
                     else:
                         self.transport.write(b"".join(batch))
             finally:

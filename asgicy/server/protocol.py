@@ -20,7 +20,7 @@ from ..asgi.http import COMPLETE, NOT_STARTED, HTTPCycle, build_scope, new_cycle
 from ..http import IMPLEMENTATION, EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
-from .connection import TICK, Connection
+from .connection import TICK, Connection, writelines_pauses
 from .websocket import WebSocketProtocol
 
 try:  # compiled by Cython (setup.py), the cycle reads a request's fields as C struct members
@@ -146,6 +146,7 @@ class HTTPProtocol(Connection):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
+        self.writev = writelines_pauses(transport)
         self.client = _client_address(transport)
         self.server = _server_address(transport)
         state = self.state

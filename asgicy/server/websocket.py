@@ -28,6 +28,7 @@ class WebSocketProtocol(Connection):
         super().__init__(http.state)
         request = upgrade.request
         self.transport = http.transport
+        self.writev = http.writev
         self.client = upgrade.client  # after proxy headers
         self.server = http.server
         self.scheme = upgrade.scheme
