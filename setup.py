@@ -1,18 +1,43 @@
-"""Builds the Cython extensions. The generated C is written to build/, never committed."""
+"""Builds the Cython extensions. The generated C is written to build/, never committed.
+
+The extensions are built without debug information, which would make up most of the wheel (4 MB against
+under 1 MB). ``ASGICY_BUILD_WITH_SYMBOLS=1`` keeps it, for profiling with perf or callgrind:
+
+    ASGICY_BUILD_WITH_SYMBOLS=1 python -m pip install -e .
+"""
+
+import os
+import sys
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
+if sys.platform == "win32":
+    compile_args = ["/O2"]
+    link_args = []
+elif os.environ.get("ASGICY_BUILD_WITH_SYMBOLS", "") not in ("", "0"):
+    compile_args = ["-O3", "-g"]
+    link_args = []
+else:
+    # -g0 after Python's own CFLAGS (which carry -g) wins; nothing is left for the linker to strip.
+    compile_args = ["-O3", "-g0"]
+    link_args = ["-g0"]
+
+
+def extension(name: str, source: str) -> Extension:
+    return Extension(name, [source], extra_compile_args=compile_args, extra_link_args=link_args)
+
+
 extensions = [
-    Extension("asgicy.http._parser", ["asgicy/http/_parser.pyx"], extra_compile_args=["-O3"]),
-    Extension("asgicy.ws._framer", ["asgicy/ws/_framer.pyx"], extra_compile_args=["-O3"]),
+    extension("asgicy.http._parser", "asgicy/http/_parser.pyx"),
+    extension("asgicy.ws._framer", "asgicy/ws/_framer.pyx"),
     # The ASGI http cycle is plain Python compiled as it stands (Cython's pure-Python mode, typed by
     # http.pxd): the same source runs uncompiled when the extension is not built.
-    Extension("asgicy.asgi.events", ["asgicy/asgi/events.py"], extra_compile_args=["-O3"]),
-    Extension("asgicy.asgi.http", ["asgicy/asgi/http.py"], extra_compile_args=["-O3"]),
-    Extension("asgicy.server.connection", ["asgicy/server/connection.py"], extra_compile_args=["-O3"]),
-    Extension("asgicy.server.protocol", ["asgicy/server/protocol.py"], extra_compile_args=["-O3"]),
-    Extension("asgicy.server.eager", ["asgicy/server/eager.py"], extra_compile_args=["-O3"]),
+    extension("asgicy.asgi.events", "asgicy/asgi/events.py"),
+    extension("asgicy.asgi.http", "asgicy/asgi/http.py"),
+    extension("asgicy.server.connection", "asgicy/server/connection.py"),
+    extension("asgicy.server.protocol", "asgicy/server/protocol.py"),
+    extension("asgicy.server.eager", "asgicy/server/eager.py"),
 ]
 
 setup(

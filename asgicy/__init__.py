@@ -6,12 +6,14 @@ is the async form for embedding. The options are those of :class:`asgicy.config.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._version import __version__
 from .config import Config, ConfigError
 from .server.server import Server
 
 
-def run(app, **options) -> int:
+def run(app: Any, **options: Any) -> int:
     """Serve ``app`` (an ASGI or WSGI app, or a 'module:attribute' string) until told to stop; returns the
     exit code. ``options`` are those of the command line; as there, ``ASGICY_*`` environment variables and a
     config file fill in what is not given. ``workers`` and ``reload`` need the app as a string."""

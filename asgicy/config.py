@@ -379,8 +379,8 @@ def environment_options(environ, warnings: list | None = None) -> dict:
             continue
         options[name] = _from_env(fields[name], key, text)
     if unknown and warnings is not None:
-        warnings.append(f"ignoring environment variable{'s' if len(unknown) > 1 else ''} that name no option: "
-                        + ", ".join(sorted(unknown)))
+        what = "variables that name" if len(unknown) > 1 else "variable that names"
+        warnings.append(f"ignoring environment {what} no option: " + ", ".join(sorted(unknown)))
     return options
 
 

@@ -13,6 +13,8 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from .config import Config
 from .server.server import Server
@@ -25,13 +27,13 @@ class Running:
     def __init__(self, server: Server) -> None:
         self.server = server
         host, port = server.bound[0][:2]
-        self.host = host
-        self.port = port
-        self.url = f"{'https' if server.config.is_ssl else 'http'}://{host}:{port}"
+        self.host: str = host
+        self.port: int = port
+        self.url: str = f"{'https' if server.config.is_ssl else 'http'}://{host}:{port}"
 
 
 @contextlib.asynccontextmanager
-async def serving(app, **options):
+async def serving(app: Any, **options: Any) -> AsyncIterator[Running]:
     """Runs ``app`` on a real server (127.0.0.1, a free port) inside the running loop; yields a ``Running``."""
     options.setdefault("host", "127.0.0.1")
     options.setdefault("port", 0)
@@ -50,14 +52,14 @@ async def serving(app, **options):
 
 
 @contextlib.contextmanager
-def serve_in_thread(app, **options):
+def serve_in_thread(app: Any, **options: Any) -> Iterator[Running]:
     """Runs ``app`` on a real server on its own loop in a background thread; yields a ``Running``."""
     ready = threading.Event()
     stop: list = []
     holder: dict = {}
 
-    def main():
-        async def run():
+    def main() -> None:
+        async def run() -> None:
             try:
                 async with serving(app, **options) as running:
                     holder["running"] = running

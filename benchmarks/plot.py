@@ -70,6 +70,9 @@ def main() -> None:
              f"{report['method']['rounds']} rounds of {report['method']['duration_s']} s per measurement, "
              "the servers' order alternating round by round; each figure is the median over the rounds, "
              "and each ratio is to asgicy in the same run.", "",
+             "Event loops: asgicy, uvicorn and hypercorn ran on uvloop, which `pip install asgicy` does not "
+             "bring: a plain install runs on asyncio's loop, and `pip install 'asgicy[standard]'` adds uvloop. "
+             "`asgicy --version` names the loop a server will use. Compare figures on the same loop.", "",
              "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".", ""]
     for name, data in report["summary"].items():
         if not data["median"]:

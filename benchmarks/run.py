@@ -46,8 +46,9 @@ def venv_bin(name: str) -> str:
 def server_command(name: str, port: int) -> list:
     p = str(port)
     if name == "asgicy":
-        return [sys.executable, "-m", "asgicy", "apps:app", "--port", p, "--no-access-log", "--log-level",
-                "warning", "--lifespan", "off", "--ws-ping-interval", "0", "--no-ws-per-message-deflate"]
+        # --loop uvloop, as uvicorn and hypercorn are given it: the plain install runs on asyncio.
+        return [sys.executable, "-m", "asgicy", "apps:app", "--port", p, "--loop", "uvloop", "--no-access-log",
+                "--log-level", "warning", "--lifespan", "off", "--ws-ping-interval", "0", "--no-ws-per-message-deflate"]
     if name == "uvicorn":
         return [venv_bin("python"), "-m", "uvicorn", "apps:app", "--port", p, "--loop", "uvloop", "--http",
                 "httptools", "--ws", "websockets", "--no-access-log", "--log-level", "warning", "--lifespan",
