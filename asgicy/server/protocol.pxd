@@ -34,7 +34,7 @@ cdef class HTTPProtocol(Connection):
     cdef _launch(self)
     cdef _start(self, cycle)
     cdef _run_app(self, HTTPCycle cycle)
-    cpdef _linger(self)
+    cpdef _linger(self, HTTPCycle cycle)
     @cython.locals(done=HTTPCycle)
     cpdef response_complete(self, cycle)
     cpdef _next_request(self)

@@ -373,7 +373,7 @@ class HTTPProtocol(Connection):
             if not done.keep_alive or self.closing:
                 # The response said `Connection: close` (for a refused 100-continue upload, the cycle's
                 # _head decided so) while the client may still be sending the body.
-                self._linger()
+                self._linger(done)
                 return
             # RFC 9112 9.3: the rest of the body is read and dropped (the parser knows where it ends),
             # within the keep-alive timeout, so the connection can carry the next request. A response
@@ -436,12 +436,14 @@ class HTTPProtocol(Connection):
                     self.idle_deadline = self.state.clock + self.idle_allowance
                 return
 
-    def _linger(self) -> None:
+    def _linger(self, cycle: HTTPCycle) -> None:
         """Closes a connection whose client may still be sending a body nobody will read. Closing a socket
         with unread data makes the kernel answer with a reset, and a reset can destroy the response in the
         client's buffers before the client reads it (RFC 9112 9.6: close in stages). So our side is shut
         down (the client reads the whole response and its end), what still arrives is dropped unparsed,
-        and the connection closes when the client closes it, or LINGER seconds later."""
+        and the connection closes when the client closes it, or LINGER seconds later. The app, which may
+        still run or wait on ``receive`` for a body that will not be read, is told the client is gone."""
+        cycle.disconnect()
         transport = self.transport
         if self.closed or self.closing or not transport.can_write_eof():
             # Shutting down (nothing waits for a client's upload then), or TLS, which has no half-close.

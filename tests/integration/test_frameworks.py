@@ -45,6 +45,14 @@ async def _records_about(caplog, text: str, timeout: float = 5.0) -> list:
     return []
 
 
+async def _send_and_leave(running, request: bytes) -> None:
+    """A client that sends ``request`` and goes away a moment later, without reading."""
+    wire = await Wire.open(running)
+    await wire.send(request)
+    await asyncio.sleep(0.1)
+    await wire.close()
+
+
 def _streaming_app() -> Starlette:
     async def ticks():
         for n in range(10_000):
@@ -79,10 +87,7 @@ class TestStarletteClientLeaves:
 
     async def test_leaving_mid_upload_logs_no_error(self, serve, debug_log):
         async with serve(_streaming_app()) as running:
-            wire = await Wire.open(running)
-            await wire.send(b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\npart")
-            await asyncio.sleep(0.1)
-            await wire.close()
+            await _send_and_leave(running, b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\npart")
             records = await _records_about(debug_log, "disconnected (/upload)")
         assert [r.levelno for r in records] == [logging.DEBUG]
         assert not [r for r in debug_log.records if r.levelno >= logging.ERROR]
@@ -98,10 +103,7 @@ class TestWhatStaysAnError:  # an exception the disconnect did not cause
             raise ValueError("a bug of the app's own")
 
         async with serve(app) as running:
-            wire = await Wire.open(running)
-            await wire.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            await asyncio.sleep(0.1)
-            await wire.close()
+            await _send_and_leave(running, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             await asyncio.sleep(0.1)
             left.set()
             records = await _records_about(debug_log, ERROR_LINE)
@@ -116,10 +118,7 @@ class TestWhatStaysAnError:  # an exception the disconnect did not cause
             raise RuntimeError("the client went away")  # a framework's own way of saying it
 
         async with serve(app) as running:
-            wire = await Wire.open(running)
-            await wire.send(b"GET /told HTTP/1.1\r\nHost: t\r\n\r\n")
-            await asyncio.sleep(0.1)
-            await wire.close()
+            await _send_and_leave(running, b"GET /told HTTP/1.1\r\nHost: t\r\n\r\n")
             records = await _records_about(debug_log, "disconnected (/told)")
         assert [r.levelno for r in records] == [logging.DEBUG]
         assert "RuntimeError" in records[0].getMessage()

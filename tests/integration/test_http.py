@@ -273,6 +273,20 @@ class TestExpectContinueRefused:  # RFC 9110 10.1.1: a final response before 100
                 assert await wire.closed()
                 await wire.close()
 
+    async def test_an_app_waiting_on_receive_after_refusing_is_told_the_client_is_gone(self, serve):
+        told = asyncio.get_running_loop().create_future()
+
+        async def app(scope, receive, send):
+            await refuse(scope, receive, send)
+            told.set_result(await receive())  # the body will not be read now: this must not hang
+
+        async with serve(app) as running:
+            wire = await Wire.open(running)
+            await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n")
+            assert (await wire.response()).header(b"connection") == b"close"
+            assert await asyncio.wait_for(told, 2) == {"type": "http.disconnect"}
+            await wire.close()
+
     async def test_a_body_already_arriving_needs_no_100(self, serve):
         arrived = asyncio.Event()
 
