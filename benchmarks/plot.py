@@ -35,19 +35,23 @@ LABELS = {
 
 
 def chart(name: str, data: dict, out: Path) -> None:
+    """One horizontal bar per server. Sized to stay legible on a phone: the page shows the image about
+    350 px wide there, so the text is large for its 730 px (12 pt at 140 dpi), and the title is the page's
+    heading, not part of the image."""
     title, unit = LABELS.get(name, (name, data["metric"]))
     servers = list(data["median"])
     values = [data["median"][s] for s in servers]
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(5.2, 0.42 * len(servers) + 0.9), dpi=140)
     colors = ["#2a7ab0" if s == "asgicy" else ("#999999" if s == "ceiling" else "#c7c7c7") for s in servers]
     bars = ax.barh(servers[::-1], values[::-1], color=colors[::-1])
     for bar, value in zip(bars, values[::-1]):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {value:,.0f}" if value >= 10 else f" {value}",
-                va="center", fontsize=8)
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel(unit, fontsize=9)
-    ax.tick_params(labelsize=8)
-    ax.set_xlim(0, max(values) * 1.18 if values else 1)
+                va="center", fontsize=12)
+    ax.set_xlabel(unit, fontsize=12)
+    ax.tick_params(axis="y", labelsize=12)
+    ax.tick_params(axis="x", labelsize=10)
+    ax.set_xlim(0, max(values) * 1.35 if values else 1)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(4))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()

@@ -32,6 +32,7 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 nb_execution_mode = "force"
+nb_execution_in_temp = True  # a chapter may write files (chapter 17 writes its app): never into the tree
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_timeout = 120
@@ -43,4 +44,5 @@ autodoc_typehints = "description"
 html_theme = "furo"
 html_title = f"asgicy {version}"
 html_static_path = ["_static"]
+html_css_files = ["asgicy.css"]
 html_theme_options = {"navigation_with_keys": True}

@@ -7,7 +7,10 @@
   ``asgicy.http.reference.TRANSITIONS`` (which tests/sansio/test_state_machine.py checks against both
   parsers).
 
-Both are written into the source tree before Sphinx reads it and are ignored by git.
+- ``_generated/notebooks/NN_name.ipynb``: each tutorial chapter as a notebook a reader can download; every
+  chapter's page links to its own (added under the title as the page is read).
+
+All are written into the source tree before Sphinx reads it and are ignored by git.
 """
 
 from __future__ import annotations
@@ -153,13 +156,49 @@ def _write_if_changed(page: Path, text: str) -> None:
         page.write_text(text)
 
 
+def notebooks(source: Path) -> None:
+    """Each tutorial chapter as a Jupyter notebook (``_generated/notebooks/NN_name.ipynb``), for readers to
+    download from its page and run: the same cells, converted by jupytext from the MyST source."""
+    import jupytext
+
+    out = source / "_generated" / "notebooks"
+    out.mkdir(parents=True, exist_ok=True)
+    for chapter in sorted((source / "tutorial").glob("[0-9][0-9]_*.md")):
+        notebook = jupytext.read(chapter, fmt="md:myst")
+        notebook.metadata.pop("file_format", None)
+        notebook.metadata.pop("jupytext", None)
+        _write_if_changed(out / f"{chapter.stem}.ipynb", jupytext.writes(notebook, fmt="ipynb"))
+
+
+# Put under each chapter's title: where to get it as a notebook, and the command that runs it.
+RUN_IT_YOURSELF = """
+:::{{admonition}} Run this chapter yourself
+:class: tip
+{{download}}`Download it as a notebook </_generated/notebooks/{name}.ipynb>`, then, in an environment
+with `pip install -e '.[docs]'` done in an asgicy checkout, open it with `jupyter lab {name}.ipynb`, or run
+it whole with `jupyter execute {name}.ipynb`.
+:::
+"""
+
+
+def add_run_it_yourself(app, docname: str, source: list) -> None:
+    name = docname.rpartition("/")[2]
+    if not (docname.startswith("tutorial/") and name[:2].isdigit()):
+        return
+    text = source[0]
+    title_end = text.index("\n", text.index("\n# ")+ 1)
+    source[0] = text[:title_end + 1] + RUN_IT_YOURSELF.format(name=name) + text[title_end + 1:]
+
+
 def generate(app) -> None:
     source = Path(app.srcdir)
     _write_if_changed(source / "reference" / "options.md", options_page())
     _write_if_changed(source / "_generated" / "limits.md", limits_table())
     draw_state_machine(source / "_static" / "generated" / "state-machine.svg")
+    notebooks(source)
 
 
 def setup(app):
     app.connect("builder-inited", generate)
+    app.connect("source-read", add_run_it_yourself)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

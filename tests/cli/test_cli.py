@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import signal
@@ -144,8 +145,14 @@ def test_no_app_serves_the_demo():
         page = httpx.get(url + "/hello?x=1").text
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
-    assert "Your request, as ASGI events" in page and "&quot;path&quot;: &quot;/hello&quot;" in page
-    assert "built-in demo app" in "".join(lines)
+    text = html.unescape(page)
+    assert "Your request, as ASGI events" in text and "built-in demo app" in "".join(lines)
+    # Shown as the tutorial shows events: Python values, bytes as bytes (not a bytes repr inside a JSON
+    # string, "b'/hello'" in quotes), one event per entry.
+    assert "'path': '/hello'" in text and "'raw_path': b'/hello'" in text and "'query_string': b'x=1'" in text
+    assert "\"b'" not in text
+    assert "receive  {'type': 'http.request', 'body': b'', 'more_body': False}" in text
+    assert "tutorial/index.html" in text
 
 
 def test_pure_python_says_so_once_at_start():
