@@ -148,3 +148,82 @@ def test_every_chapter_offers_its_notebook(site):
     for name in NOTEBOOKS:
         page = (site / "tutorial" / f"{name}.html").read_text()
         assert re.search(rf'href="[^"]*_downloads/[0-9a-f]+/{name}\.ipynb"', page), name
+
+
+def test_every_section_of_the_tutorial_names_what_it_teaches_in_the_spec():
+    for name in NOTEBOOKS:
+        text = (ROOT / "tutorial" / f"{name}.md").read_text()
+        prose = re.sub(r"```.*?```", "", text, flags=re.S)  # headings only outside code
+        headings = re.findall(r"^#{1,2} .*$", prose, re.M)
+        pointers = re.findall(r"^\*In the spec: \[.*\]\(https://[^)]+\).*\*$", prose, re.M)
+        assert len(pointers) == len(headings) and headings, f"{name}: {len(headings)} sections, {len(pointers)} links"
+
+
+def _pages_that_scroll_sideways(site: Path, width: int) -> list:
+    """Every page of the built site loaded in headless Chromium at ``width`` px (as a phone, below 500):
+    the ones whose document is wider than the window. Code blocks scroll inside themselves; a page must not."""
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    from websockets.sync.client import connect
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    browser = subprocess.Popen([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={port}",
+                                "--remote-debugging-address=127.0.0.1", f"--window-size={width},900", "about:blank"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=2))
+                break
+            except OSError:
+                time.sleep(0.1)
+        target = next(t for t in targets if t["type"] == "page")
+        with connect(target["webSocketDebuggerUrl"], max_size=None) as ws:
+            calls = iter(range(1, 10**6))
+
+            def call(method, **params):
+                number = next(calls)
+                ws.send(json.dumps({"id": number, "method": method, "params": params}))
+                while (reply := json.loads(ws.recv())).get("id") != number:
+                    pass
+                return reply.get("result", {})
+
+            call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                 mobile=width < 500)
+            wide = []
+            for page in sorted(site.rglob("*.html")):
+                if any(part.startswith("_") for part in page.relative_to(site).parts) or page.stem in (
+                        "genindex", "search", "py-modindex"):
+                    continue
+                call("Page.navigate", url=page.as_uri())
+                for _ in range(50):  # until the page has loaded
+                    state = call("Runtime.evaluate", expression="document.readyState", returnByValue=True)
+                    if state["result"]["value"] == "complete":
+                        break
+                    time.sleep(0.05)
+                sizes = call("Runtime.evaluate", expression="[document.documentElement.scrollWidth, innerWidth]",
+                             returnByValue=True)["result"]["value"]
+                if sizes[0] > sizes[1] + 1:
+                    wide.append(f"{page.relative_to(site)}: {sizes[0]} px wide in a {sizes[1]} px window")
+            return wide
+    finally:
+        browser.kill()
+        browser.wait(10)
+
+
+CHROMIUM = next((path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(path)), None)
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(site, width):
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs it (Debian's chromium)")
+        pytest.skip("no chromium here (apt-get install chromium); .ci/run installs it")
+    assert _pages_that_scroll_sideways(site, width) == []

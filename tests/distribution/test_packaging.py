@@ -39,8 +39,10 @@ def _tracked_tree(dest: Path) -> None:
         return
     for name in names:
         source = ROOT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():  # docs/tutorial -> ../tutorial: a link in the clone too
+            os.symlink(os.readlink(source), dest / name)
+        elif source.is_file():
             shutil.copy2(source, dest / name)
 
 
