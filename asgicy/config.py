@@ -349,7 +349,7 @@ def read_config_file(path: str | os.PathLike) -> dict:
     return options
 
 
-def environment_options(environ, warnings: list | None = None) -> dict:
+def environment_options(environ, warnings: list) -> dict:
     """Options from ``ASGICY_<NAME>`` variables (and WEB_CONCURRENCY, FORWARDED_ALLOW_IPS).
 
     A variable that names no option is not an error: the environment is shared, and Kubernetes alone puts
@@ -372,13 +372,12 @@ def environment_options(environ, warnings: list | None = None) -> dict:
             unknown.append(key + (f" (did you mean {ENV_PREFIX}{close.upper()}?)" if close else ""))
             continue
         if name in ("host", "port") and _SERVICE_LINK.fullmatch(text.strip()):
-            if warnings is not None:
-                warnings.append(f"ignoring {key}={text}: a service link that Kubernetes sets for a Service "
-                                f"named 'asgicy', not an option (set {key} yourself to override it, or "
-                                f"enableServiceLinks: false in the pod spec)")
+            warnings.append(f"ignoring {key}={text}: a service link that Kubernetes sets for a Service "
+                            f"named 'asgicy', not an option (set {key} yourself to override it, or "
+                            f"enableServiceLinks: false in the pod spec)")
             continue
         options[name] = _from_env(fields[name], key, text)
-    if unknown and warnings is not None:
+    if unknown:
         what = "variables that name" if len(unknown) > 1 else "variable that names"
         warnings.append(f"ignoring environment {what} no option: " + ", ".join(sorted(unknown)))
     return options

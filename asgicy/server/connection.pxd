@@ -28,6 +28,7 @@ cdef class Connection:
     cpdef flush_batch(self)
     cpdef end_collecting(self)
     cpdef write_two(self, first, second)
+    cdef _gather(self, pieces)
     cpdef bytes default_headers(self, bint has_date, bint has_server)
     cpdef _close(self)
     cpdef response_complete(self, cycle)

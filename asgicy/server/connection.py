@@ -150,11 +150,7 @@ class Connection:
         if self.closed:
             return
         if not self.collecting and not self.held:
-            if self.writev:
-                self.transport.writelines((first, second))  # one writev(2), no copy
-            else:
-                self.transport.write(first)
-                self.transport.write(second)
+            self._gather((first, second))
             return
         batch = self.batch
         batch.append(first)
@@ -162,6 +158,15 @@ class Connection:
         self.batch_size += len(first) + len(second)
         if self.batch_size >= BATCH_LIMIT:
             self.flush_batch()
+
+    def _gather(self, pieces) -> None:
+        """Hands several pieces to the transport as they are: one writev(2) where the transport's
+        writelines applies flow control (writelines_pauses), otherwise one write each."""
+        if self.writev:
+            self.transport.writelines(pieces)
+        else:
+            for piece in pieces:
+                self.transport.write(piece)
 
     def end_collecting(self) -> None:
         """The end of a read (or of a callback that collects like one): what it wrote is held for the end
@@ -183,11 +188,7 @@ class Connection:
                     if len(batch) == 1:
                         self.transport.write(batch[0])
                     elif self.batch_size >= WRITEV_SIZE:
-                        if self.writev:
-                            self.transport.writelines(batch)  # large pieces: gathered by writev(2), not copied
-                        else:
-                            for piece in batch:
-                                self.transport.write(piece)
+                        self._gather(batch)  # large pieces: not copied into one
                     else:
                         self.transport.write(b"".join(batch))
             finally:
