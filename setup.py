@@ -34,10 +34,13 @@ extensions = [
     # The ASGI http cycle is plain Python compiled as it stands (Cython's pure-Python mode, typed by
     # http.pxd): the same source runs uncompiled when the extension is not built.
     extension("asgicy.asgi.events", "asgicy/asgi/events.py"),
+    extension("asgicy.asgi.sink", "asgicy/asgi/sink.py"),
     extension("asgicy.asgi.http", "asgicy/asgi/http.py"),
     extension("asgicy.server.connection", "asgicy/server/connection.py"),
     extension("asgicy.server.protocol", "asgicy/server/protocol.py"),
     extension("asgicy.server.eager", "asgicy/server/eager.py"),
+    # C-only helpers, with a pure-Python twin of the same API (coroutines.py).
+    extension("asgicy.server._coroutines", "asgicy/server/_coroutines.pyx"),
 ]
 
 setup(

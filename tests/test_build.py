@@ -11,8 +11,9 @@ from importlib.machinery import EXTENSION_SUFFIXES
 
 import pytest
 
-COMPILED = ["asgicy.http._parser", "asgicy.ws._framer", "asgicy.asgi.events", "asgicy.asgi.http",
-            "asgicy.server.connection", "asgicy.server.protocol", "asgicy.server.eager"]
+COMPILED = ["asgicy.http._parser", "asgicy.ws._framer", "asgicy.asgi.events", "asgicy.asgi.sink",
+            "asgicy.asgi.http", "asgicy.server.connection", "asgicy.server.protocol", "asgicy.server.eager",
+            "asgicy.server._coroutines"]
 
 
 @pytest.mark.parametrize("name", COMPILED)

@@ -2,7 +2,7 @@
 # Arguments an app supplies stay untyped: an event may be a dict subclass, its type a str subclass.
 # Methods declared cdef here are called only from inside the cycle; the rest stay Python-visible.
 cimport cython
-from ..server.connection cimport Connection
+from .sink cimport ResponseSink
 from ..http._parser cimport Request as ParsedRequest
 from .events cimport validate_headers
 
@@ -24,7 +24,7 @@ cdef class HTTPCycle:
     cdef public ParsedRequest request
     cdef public str start_event, body_event
     cdef public bint extended
-    cdef public Connection conn  # the connection whose methods the cycle calls (C calls, compiled)
+    cdef public ResponseSink conn  # the connection whose methods the cycle calls (C calls, compiled)
     cdef public str http_version
     cdef public bint is_head, keep_alive, body_complete, final_delivered, disconnected, continue_pending, disconnect_delivered
     cdef public list body
@@ -39,7 +39,7 @@ cdef class HTTPCycle:
     cdef public double started
     cdef public object response_headers
 
-    cdef _setup(self, dict scope, ParsedRequest request, Connection conn)
+    cdef _setup(self, dict scope, ParsedRequest request, ResponseSink conn)
     @cython.locals(event=dict)
     cdef int _send_now(self, message) except -1
     cdef bint _write_body(self, kind, bytes body, bint more_body) except -1
@@ -57,4 +57,4 @@ cdef class HTTPCycle:
     cpdef app_done(self, exc, context)
 
 @cython.locals(cycle=HTTPCycle)
-cpdef HTTPCycle new_cycle(dict scope, ParsedRequest request, Connection conn)
+cpdef HTTPCycle new_cycle(dict scope, ParsedRequest request, ResponseSink conn)

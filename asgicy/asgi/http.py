@@ -4,15 +4,16 @@
 It owns the ASGI rules for a request (event order, validation, at least one ``http.request``,
 ``http.disconnect``, spec 2.4 send-after-disconnect) and the HTTP/1.1 response framing (status line,
 Content-Length or chunked, HEAD and 204/304, Connection, Date and Server). It does no I/O itself and
-does not import asyncio: the server's protocol object (``conn``) writes bytes, makes futures, and is told
-when a response or an app is done. So the same cycle can be driven by a fake connection in tests.
+does not import asyncio: everything outside goes through its ``conn``, a ``ResponseSink`` (``sink.py``
+lists the whole contract): it writes bytes, sends files, makes futures, and is told when a response or an
+app is done. So the same cycle runs over an HTTP/1.1 connection (``asgicy.server``) or in memory over
+``asgicy.testing.RecordingSink`` in the tests.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import stat
 from http import HTTPStatus
 from urllib.parse import unquote
 
@@ -76,13 +77,6 @@ _ROLES = {b"content-length": CONTENT_LENGTH, b"transfer-encoding": TRANSFER_ENCO
 _role_by_name: dict = {}
 # Content-Length values an app sent before, parsed (an app sends the same few lengths again and again).
 _lengths_by_value: dict = {}
-
-# Compiled, the int constants above are C ints (http.pxd): compared on every event without a lookup by
-# name or an int object. Python cannot see those, and the server and the WebSocket cycle import the
-# response states by name, so the states are module attributes as well.
-globals().update(NOT_STARTED=NOT_STARTED, STARTED=STARTED, STREAMING=STREAMING, TRAILERS=TRAILERS,
-                 COMPLETE=COMPLETE)
-
 
 def _learn_role(name: bytes) -> int:
     """The role of a name not met before (the hot path looks in ``_role_by_name`` first)."""
@@ -166,12 +160,12 @@ def build_scope(request, client, server, root_path: str, scheme: str, state) -> 
     return scope
 
 
-def _regular_file_size(kind: str, fd: int, name: str) -> int:
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
+def _regular_file_size(conn, kind: str, fd: int, name: str) -> int:
+    size = conn.file_size(fd)
+    if size < 0:
         # A pipe or device has no size to frame the response with, and reading one may never end.
         raise ASGIEventError(kind, f"{name} is not a regular file", EXTENSIONS)
-    return info.st_size
+    return size
 
 
 def _accepts_trailers(request) -> bool:
@@ -231,6 +225,15 @@ class HTTPCycle:
         self.trailer_fields = None  # a list once trailer fields are sent (the trailers extension)
         self.path_sent = False
         self.sends_body = True
+
+    # Where the response is, for the carrier (the stage constants are C ints when compiled).
+    @property
+    def response_begun(self) -> bool:
+        return self.state != NOT_STARTED
+
+    @property
+    def response_done(self) -> bool:
+        return self.state == COMPLETE
 
     # -- fed by the server --------------------------------------------------------------------------
 
@@ -389,7 +392,7 @@ class HTTPCycle:
             conn = self.conn
             self.response_size += len(data)
             conn.write(data)
-            sent = await conn.sendfile(fd, offset, length)
+            sent = await conn.send_file(fd, offset, length)
             self.response_size += sent
             if sent < length:  # the file shrank under us: the promised bytes cannot all come
                 self.keep_alive = False
@@ -626,19 +629,19 @@ class HTTPCycle:
         if not os.path.isabs(path):
             raise ASGIEventError(kind, f"'path' must be absolute, got {path!r}", EXTENSIONS)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+            fd = self.conn.open_file(path)
         except OSError as exc:
             # Raised before a byte of the response is written: the app may still answer otherwise.
             raise type(exc)(exc.errno, f"{PATHSEND_EVENT} cannot open the file: {exc.strerror}", path) from None
         try:
-            size = _regular_file_size(kind, fd, path)
+            size = _regular_file_size(self.conn, kind, fd, path)
             if self.content_length >= 0 and self.content_length != size:
                 raise ASGIEventError(kind, f"the response announced content-length {self.content_length} but "
                                      f"{path!r} has {size} bytes", "RFC 9110 8.6")
             self.path_sent = True
             await self._send_file_piece(kind, fd, 0, size, False)
         finally:
-            os.close(fd)
+            self.conn.close_file(fd)
 
     async def _send_zerocopy(self, kind: str, message: dict) -> None:
         file = message.get("file")
@@ -654,8 +657,8 @@ class HTTPCycle:
         more_body = validate_bool(kind, message, "more_body")
         if self.state >= TRAILERS:
             return self._after_body(kind)
-        size = _regular_file_size(kind, fd, f"file descriptor {fd}")
-        position = os.lseek(fd, 0, os.SEEK_CUR) if offset is None else offset
+        size = _regular_file_size(self.conn, kind, fd, f"file descriptor {fd}")
+        position = self.conn.file_position(fd) if offset is None else offset
         available = max(0, size - position)
         if count is None:
             count = available
@@ -664,7 +667,7 @@ class HTTPCycle:
                                  f"offset {position})", EXTENSIONS)
         await self._send_file_piece(kind, fd, position, count, more_body)
         if offset is None:  # like a read, a send from the current position moves it on
-            os.lseek(fd, position + count, os.SEEK_SET)
+            self.conn.move_file_position(fd, position + count)
 
     # -- running the app ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from collections import deque
 
 from .errors import ASGIEventError, ClientDisconnected, follows_disconnect, log_after_disconnect
 from .events import WWW, event_type, validate_headers, validate_str
-from .http import COMPLETE, DenialResponse, build_scope
+from .http import DenialResponse, build_scope
 
 logger = logging.getLogger("asgicy.error")
 
@@ -219,7 +219,7 @@ class WebSocketCycle:
             elif self.state == ACCEPTED:
                 self.state = CLOSING
                 self.conn.ws_close(1000, "")  # the app is done: close normally, as uvicorn does
-            elif self.state == RESPONDING and self.denial.state != COMPLETE:
+            elif self.state == RESPONDING and not self.denial.response_done:
                 logger.error("ASGI callable returned without completing the denial response")
                 self.denial._fail()
         finally:

@@ -1,6 +1,5 @@
 # The parser's types as the compiled server layer reads them (asgicy.asgi.http, asgicy.server.protocol
 # cimport them): their fields are C struct members there, not attributes looked up by name on every request.
-from cpython.bytes cimport PyBytes_GET_SIZE
 cimport cython
 
 cdef enum ParserState:
@@ -68,13 +67,3 @@ cdef class HTTPParser:
     cdef int _chunk_size_line(self, const char* line, Py_ssize_t n) except -1
     cdef int _end_message(self, list events, tuple trailers) except -1
 
-
-# The parser's `in_head` and `paused` properties, as C the compiled server calls.
-cdef inline bint parser_in_head(HTTPParser parser) noexcept:
-    """Part of a request head is buffered (the head timeout runs)."""
-    return parser._state == HEADERS or (
-        parser._state == REQUEST_LINE and PyBytes_GET_SIZE(parser._buf) > parser._pos)
-
-cdef inline bint parser_paused(HTTPParser parser) noexcept:
-    """Stopped after an upgrade request, until resume()."""
-    return parser._state == PAUSED

@@ -151,11 +151,11 @@ cdef class HTTPParser:
 
     @property
     def paused(self):
-        return parser_paused(self)
+        return self._state == PAUSED
 
     @property
     def in_head(self):
-        return parser_in_head(self)
+        return self._state == HEADERS or (self._state == REQUEST_LINE and PyBytes_GET_SIZE(self._buf) > self._pos)
 
     # -- the state machine --------------------------------------------------------------------------
 

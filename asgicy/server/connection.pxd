@@ -1,9 +1,10 @@
 # Types for compiling connection.py with Cython (pure-Python mode): the same source runs uncompiled too.
 cimport cython
+from ..asgi.sink cimport ResponseSink
 
 cdef Py_ssize_t BATCH_LIMIT, WRITEV_SIZE  # C ints when compiled: compared on every write
 
-cdef class Connection
+cdef class Connection(ResponseSink)
 
 cdef class SharedState:
     cdef public list held
@@ -15,10 +16,10 @@ cdef class SharedState:
     @cython.locals(conn=Connection)
     cpdef flush_held(self)
 
-cdef class Connection:
+cdef class Connection(ResponseSink):
     cdef public SharedState state
     cdef public object config, loop, transport, client, server, scheme, tls
-    cdef public bint write_paused, reading_paused, closing, closed, writev
+    cdef public bint reading_paused, closed, writev
     cdef public list drain_waiters
     cdef public list batch
     cdef public Py_ssize_t batch_size
@@ -30,6 +31,5 @@ cdef class Connection:
     cpdef write_two(self, first, second)
     cdef _gather(self, pieces)
     cpdef bytes default_headers(self, bint has_date, bint has_server)
+    cpdef create_future(self)
     cpdef _close(self)
-    cpdef response_complete(self, cycle)
-    cpdef app_finished(self, cycle)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import sys
 
 from ..asgi.errors import ClientDisconnected
+from ..asgi.sink import ResponseSink
 
 logger = logging.getLogger("asgicy.error")
 
@@ -82,9 +84,12 @@ class SharedState:
                 conn.transport.abort()
 
 
-class Connection:
-    # An asyncio protocol by its methods (asyncio and uvloop call them by name); not derived from
-    # asyncio.Protocol so that Cython can compile it to an extension type.
+class Connection(ResponseSink):
+    """A connection over an asyncio transport, as the ASGI cycles' sink (asgicy.asgi.sink): writes with
+    backpressure, files through sendfile(2), the Date/Server lines.
+
+    An asyncio protocol by its methods (asyncio and uvloop call them by name); not derived from
+    asyncio.Protocol so that Cython can compile it to an extension type."""
 
     def __init__(self, state) -> None:
         self.state = state  # the ServerState shared by every connection
@@ -128,7 +133,7 @@ class Connection:
         for waiter in waiters:
             _set_done(waiter)
 
-    # -- for the ASGI cycles ------------------------------------------------------------------------
+    # -- the sink contract (asgicy.asgi.sink.ResponseSink) ------------------------------------------
 
     def create_future(self):
         return self.loop.create_future()
@@ -202,7 +207,24 @@ class Connection:
             self.drain_waiters.append(waiter)
             await waiter
 
-    async def sendfile(self, fd: int, offset: int, count: int) -> int:
+    def open_file(self, path: str) -> int:
+        # Non-blocking: opening a FIFO must not wait for a writer (file_size then refuses it).
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+
+    def close_file(self, fd: int) -> None:
+        os.close(fd)
+
+    def file_size(self, fd: int) -> int:
+        info = os.fstat(fd)
+        return info.st_size if stat.S_ISREG(info.st_mode) else -1
+
+    def file_position(self, fd: int) -> int:
+        return os.lseek(fd, 0, os.SEEK_CUR)
+
+    def move_file_position(self, fd: int, position: int) -> None:
+        os.lseek(fd, position, os.SEEK_SET)
+
+    async def send_file(self, fd: int, offset: int, count: int) -> int:
         """Sends ``count`` bytes of file ``fd`` from ``offset`` after what was written before; returns how
         many went out (fewer only if the file ended early). Raises ClientDisconnected if the client left.
 
@@ -282,13 +304,8 @@ class Connection:
             return b"" if has_server else state.server_header
         return state.date_header if has_server else state.date_and_server_header
 
-    # What a cycle tells its connection; each protocol says what it means for it.
-
-    def response_complete(self, cycle) -> None:
-        raise NotImplementedError
-
-    def app_finished(self, cycle) -> None:
-        raise NotImplementedError
+    # What a cycle tells its connection (response_complete, abort_response, app_finished, body_consumed)
+    # means something different to each protocol: HTTPProtocol and WebSocketProtocol implement them.
 
     # -- closing and reading ------------------------------------------------------------------------
 

@@ -28,11 +28,10 @@ from asyncio import CancelledError
 from contextvars import copy_context
 from types import CoroutineType
 
-try:  # compiled by Cython (setup.py), a step of a coroutine is a C call: see _step
-    import cython
-    COMPILED = cython.compiled
-except ImportError:  # pragma: no cover - running from source without Cython installed
-    COMPILED = False
+try:  # the C implementation (compiled, eager.pxd cimports it: C calls); coroutines.py is its twin
+    from ._coroutines import RETURNED, call_in, copy_of, step
+except ImportError:  # pragma: no cover - not built: the same functions in Python
+    from .coroutines import RETURNED, call_in, copy_of, step
 
 try:  # the hooks Python's own eager tasks use (3.12); present since 3.7, private
     from asyncio.tasks import _enter_task, _leave_task
@@ -42,7 +41,6 @@ except ImportError:  # pragma: no cover - a Python without them runs every app i
 # Idle hosts kept for the next suspending apps; more than this many idle at once end.
 IDLE_HOSTS = 16
 _NOTHING = object()
-_RETURNED = object()
 
 
 def _call_app(app, cycle, context):
@@ -50,10 +48,7 @@ def _call_app(app, cycle, context):
     await runs where the rest of it will. An app that returns some other awaitable is awaited by a
     coroutine of ours, so what the runner steps is always a coroutine (and a non-awaitable fails there,
     as ``await`` would have it)."""
-    if COMPILED:
-        coro = _c_call(app, cycle.scope, cycle.receive, cycle.send, context)
-    else:
-        coro = context.run(app, cycle.scope, cycle.receive, cycle.send)
+    coro = call_in(context, app, cycle.scope, cycle.receive, cycle.send)
     if type(coro) is not CoroutineType:
         coro = _awaiting(coro)
     return coro
@@ -74,21 +69,6 @@ async def _to_the_end(start, cycle, context) -> None:
             raise  # cancelled (shutdown) or the interpreter is exiting: the task ends with it
     else:
         cycle.app_done(None, context)
-
-
-def _step(coro, context):
-    """Runs ``coro`` inside ``context`` until it suspends (returns what it yielded) or returns (returns
-    ``_RETURNED``); raises what it raised.
-
-    Compiled, this is ``PyIter_Send`` inside ``PyContext_Enter``/``Exit`` (eager.pxd): a coroutine that
-    returns costs no StopIteration, which the usual ``context.run(coro.send, None)`` makes and catches on
-    every request."""
-    if COMPILED:
-        return _c_step(coro, context)
-    try:
-        return context.run(coro.send, None)
-    except StopIteration:
-        return _RETURNED
 
 
 class Resumption:
@@ -180,18 +160,18 @@ class AppRunner:
         except RuntimeError:  # called from inside a task: the app cannot run eagerly here
             self._spawn(app, cycle)
             return
-        context = _c_copy(self.base_context) if COMPILED else self.base_context.copy()
+        context = copy_of(self.base_context)
         coro = None
         failure = None
         try:
             coro = _call_app(app, cycle, context)
-            pending = _step(coro, context)
+            pending = step(coro, context)
         except BaseException as exc:
             failure = exc
-            pending = _RETURNED
+            pending = RETURNED
         finally:
             _leave_task(loop, task)
-        if pending is _RETURNED:
+        if pending is RETURNED:
             if host.cancelling():
                 self._take_out(host)  # cancelled by the app it ran: never lent again, it ends
             cycle.app_done(failure, context)

@@ -2,11 +2,10 @@
 from .connection cimport Connection
 from .eager cimport AppRunner
 from ..asgi.http cimport HTTPCycle, build_scope, new_cycle
-from ..http._parser cimport Request as ParsedRequest, HTTPParser as CompiledParser, parser_in_head, parser_paused
+from ..http._parser cimport Request as ParsedRequest
 cimport cython
 
 cdef Py_ssize_t BODY_HIGH_WATER, MAX_PIPELINED  # C ints when compiled: compared on every read
-cdef bint FAST_PARSER
 
 @cython.locals(field=tuple, name=bytes)
 cdef bint _names_proxy_headers(list headers)
@@ -23,22 +22,18 @@ cdef class HTTPProtocol(Connection):
     cdef public bint ws_enabled, access_log, time_requests
     cdef public double idle_allowance
 
-    @cython.locals(parser=CompiledParser)
-    cdef list _feed(self, data)
-    cdef bint _parser_in_head(self) except -1
-    cdef bint _parser_paused(self) except -1
-    @cython.locals(ended=HTTPCycle)
     cdef _process(self, list events)
-    @cython.locals(cycle=HTTPCycle, parsed=ParsedRequest)
-    cdef _on_request(self, request)
+    @cython.locals(cycle=HTTPCycle)
+    cdef _on_request(self, ParsedRequest parsed)
     cdef _launch(self)
     cdef _start(self, cycle)
     cdef _run_app(self, HTTPCycle cycle)
     cpdef _linger(self, HTTPCycle cycle)
-    @cython.locals(done=HTTPCycle)
     cpdef response_complete(self, cycle)
+    cdef _after_cycle(self, HTTPCycle done)
     cpdef _next_request(self)
     cpdef _after_response(self)
     cpdef body_consumed(self, Py_ssize_t size)
     cpdef _resume_if_drained(self)
     cpdef app_finished(self, cycle)
+    cpdef abort_response(self, cycle)

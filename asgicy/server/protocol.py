@@ -16,8 +16,8 @@ from collections import deque
 from time import monotonic
 from http import HTTPStatus
 
-from ..asgi.http import COMPLETE, NOT_STARTED, HTTPCycle, build_scope, new_cycle
-from ..http import IMPLEMENTATION, EndOfMessage, HTTPParser, HTTPProtocolError, Request
+from ..asgi.http import HTTPCycle, build_scope, new_cycle
+from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
 from .connection import TICK, Connection, writelines_pauses
@@ -30,9 +30,8 @@ except ImportError:  # pragma: no cover - running from source without Cython ins
     COMPILED = False
 if COMPILED:
     from ..http._parser import Request as CompiledRequest
-# The compiled server over the compiled parser feeds it and reads its state with C calls (_feed and the
-# two below); over the reference parser (ASGICY_PURE_PYTHON=1), or uncompiled, by name.
-FAST_PARSER = COMPILED and IMPLEMENTATION == "cython"
+else:  # the cycle takes any parser's Request as it is
+    CompiledRequest = Request
 
 logger = logging.getLogger("asgicy.error")
 
@@ -169,7 +168,7 @@ class HTTPProtocol(Connection):
         # loop's turn with the other connections' (SharedState.flush_held).
         self.collecting = True
         try:
-            self._process(self._feed(data))
+            self._process(self.parser.feed(data))
         finally:
             self.end_collecting()
 
@@ -180,11 +179,9 @@ class HTTPProtocol(Connection):
             elif type(event) is Request:
                 if self.ready is not None:
                     self._launch()
-                self._on_request(event)
+                self._on_request(event if type(event) is CompiledRequest else _as_compiled_request(event))
             elif type(event) is EndOfMessage:
-                if type(self.parsing) is HTTPCycle:  # (a WebSocket upgrade has no body to end)
-                    ended = self.parsing  # compiled, typed (protocol.pxd): a C call
-                    ended.end_body()
+                self.parsing.end_body()
                 self.discarding = False
                 if self.ready is not None:
                     self._launch()
@@ -199,24 +196,8 @@ class HTTPProtocol(Connection):
             self._launch()
         if self.buffered_body > BODY_HIGH_WATER or len(self.pipeline) >= MAX_PIPELINED:
             self._pause_reading()
-        if not self.head_deadline and self._parser_in_head():
+        if not self.head_deadline and self.parser.in_head:
             self.head_deadline = self.loop.time() + self.config.timeout_header_read
-
-    def _feed(self, data: bytes) -> list:
-        if FAST_PARSER:
-            parser = self.parser  # typed (protocol.pxd): a C call
-            return parser.feed(data)
-        return self.parser.feed(data)
-
-    def _parser_in_head(self) -> bool:
-        if FAST_PARSER:
-            return parser_in_head(self.parser)
-        return self.parser.in_head
-
-    def _parser_paused(self) -> bool:
-        if FAST_PARSER:
-            return parser_paused(self.parser)
-        return self.parser.paused
 
     def eof_received(self):
         # EOF from the client is its disconnect (as in uvicorn): a long poll must learn that the client
@@ -225,11 +206,11 @@ class HTTPProtocol(Connection):
 
     def connection_lost(self, exc) -> None:
         current = self.current
-        if current is not None and not self.closed and type(current) is HTTPCycle and current.state != COMPLETE:
+        if current is not None and not self.closed and type(current) is HTTPCycle and not current.response_done:
             # The client's doing, not a server fault: one debug line, and the app learns it from
             # http.disconnect (or ClientDisconnected from send).
             logger.debug("%s went away %s (%s)", self._peer(),
-                         "mid-request" if current.state == NOT_STARTED else "mid-response",
+                         "mid-response" if current.response_begun else "mid-request",
                          exc or "closed by the client")
         self.closed = True
         self.state.connections.discard(self)
@@ -244,10 +225,7 @@ class HTTPProtocol(Connection):
 
     # -- requests -----------------------------------------------------------------------------------
 
-    def _on_request(self, request) -> None:
-        if COMPILED and type(request) is not CompiledRequest:
-            request = _as_compiled_request(request)
-        parsed = request  # compiled, typed (protocol.pxd): its fields are struct members
+    def _on_request(self, parsed) -> None:
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
         state = self.state
@@ -295,10 +273,7 @@ class HTTPProtocol(Connection):
         limit = self.limit_concurrency
         if limit is not None and len(self.cycles) >= limit:
             # Over capacity: answer 503 without running the app (uvicorn's --limit-concurrency).
-            cycle.keep_alive = False
-            cycle.state = COMPLETE
-            self.write(error_response(503, "the server is at its concurrency limit"))
-            self.response_complete(cycle)
+            cycle.respond_plain(503, b"Service Unavailable: the server is at its concurrency limit\n")
             return
         self.cycles.add(cycle)
         self.runner.run(self.app, cycle)
@@ -361,7 +336,10 @@ class HTTPProtocol(Connection):
             self._resume_reading()
 
     def response_complete(self, cycle: HTTPCycle) -> None:
-        done = cycle  # compiled, typed (protocol.pxd): its fields and methods are reached in C
+        self._after_cycle(cycle)
+
+    def _after_cycle(self, done: HTTPCycle) -> None:
+        """What a complete response means for the connection (response_complete, the sink's method)."""
         self.state.requests += 1
         if self.access_log:
             self.state.log_access(self, done)
@@ -401,7 +379,7 @@ class HTTPProtocol(Connection):
         if own_batch:
             self.collecting = True
         try:
-            if self._parser_paused():
+            if self.parser.paused:
                 # An upgrade the app answered as plain HTTP: the connection goes on as HTTP/1.1.
                 self._process(self.parser.resume())
                 if self.current is not None or self.closed:
@@ -432,7 +410,7 @@ class HTTPProtocol(Connection):
                     # Answered and read to its end: an idle connection need not keep the request, its
                     # scope and its cycle alive until the next one.
                     self.parsing = None
-                if not self._parser_in_head():
+                if not self.parser.in_head:
                     self.idle_deadline = self.state.clock + self.idle_allowance
                 return
 
@@ -469,7 +447,7 @@ class HTTPProtocol(Connection):
 
     def app_finished(self, cycle: HTTPCycle) -> None:
         self.cycles.discard(cycle)
-        if cycle is self.current and self.pending_error is not None and cycle.state != COMPLETE:
+        if cycle is self.current and self.pending_error is not None and not cycle.response_done:
             # The request's body broke while its app ran. If nothing of a response went out, the client
             # gets the error status; after a partial response, only the close can tell it.
             self.current = None
@@ -509,7 +487,7 @@ class HTTPProtocol(Connection):
         elif now >= self.body_deadline:
             logger.info("request body from %s stalled: nothing for %ss", self._peer(), timeout)
             parsing.disconnect()
-            if parsing is self.current and parsing.state == NOT_STARTED and parsing.response_size == 0:
+            if parsing is self.current and not parsing.response_begun and parsing.response_size == 0:
                 self.write(error_response(408, "the request body stopped arriving"))
             self._close()
 

@@ -1,0 +1,124 @@
+# cython: language_level=3, annotation_typing=False
+"""What an ASGI cycle may ask of what carries it: the sink contract, declared by the layer that asks.
+
+A cycle (``HTTPCycle``, ``WebSocketCycle``) knows the ASGI rules and the HTTP framing; it never touches a
+socket, a file or the event loop. Everything it needs from outside goes through the object it was given
+as ``conn``, an instance of ``ResponseSink`` (and, for a WebSocket, of ``WebSocketSink``). This module is
+the whole list, so a new carrier (an HTTP/2 stream) knows what to implement, and a test can drive a cycle
+in memory with a recording sink (``asgicy.testing.RecordingSink``).
+
+``asgicy.server.connection.Connection`` implements it for a connection over an asyncio transport. This
+module imports nothing from the package: the server layer depends on it, never the other way round.
+
+Every method here raises NotImplementedError; a carrier overrides all of them. Compiled (``sink.pxd``),
+the synchronous ones are C methods, so a cycle's call reaches the carrier's through a table, not a name.
+"""
+
+from __future__ import annotations
+
+
+class ResponseSink:
+    """What an HTTP cycle writes to and hears from.
+
+    Attributes the cycle reads:
+
+    ``write_paused``
+        True while the peer is not reading what was written: the cycle awaits ``drain`` before it lets the
+        app go on (ASGI ``send`` blocks), so a client that does not read cannot make the server buffer.
+    ``closing``
+        True once the server is shutting down: the response in progress ends the connection.
+    """
+
+    def __init__(self) -> None:
+        self.write_paused = False
+        self.closing = False
+
+    # -- bytes out --------------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Queues ``data`` after what was written before. Never blocks, never raises for a gone peer."""
+        raise NotImplementedError
+
+    def write_two(self, first: bytes, second: bytes) -> None:
+        """Writes ``first`` then ``second`` (a head and a large body) without joining them."""
+        raise NotImplementedError
+
+    async def drain(self) -> None:
+        """Returns once the peer has read enough that ``write_paused`` is False, or the peer is gone."""
+        raise NotImplementedError
+
+    def default_headers(self, has_date: bool, has_server: bool) -> bytes:
+        """The ``date`` and ``server`` header lines the app's response lacks, ready to write."""
+        raise NotImplementedError
+
+    # -- files (the pathsend and zerocopysend extensions) ------------------------------------------
+
+    def open_file(self, path: str) -> int:
+        """A descriptor of the file at ``path``, opened to read. Raises OSError as ``os.open`` does."""
+        raise NotImplementedError
+
+    def close_file(self, fd: int) -> None:
+        raise NotImplementedError
+
+    def file_size(self, fd: int) -> int:
+        """The size of the regular file ``fd``; -1 if it is not one (a pipe or device has no size to frame
+        a response with, and reading one may never end)."""
+        raise NotImplementedError
+
+    def file_position(self, fd: int) -> int:
+        """Where the next read of ``fd`` starts."""
+        raise NotImplementedError
+
+    def move_file_position(self, fd: int, position: int) -> None:
+        raise NotImplementedError
+
+    async def send_file(self, fd: int, offset: int, count: int) -> int:
+        """Writes ``count`` bytes of ``fd`` from ``offset`` after what was written before; returns how many
+        went out (fewer only if the file ended early). Raises ClientDisconnected if the peer left."""
+        raise NotImplementedError
+
+    # -- what the cycle tells its carrier ------------------------------------------------------------
+
+    def create_future(self):
+        """A future on the carrier's event loop, which the cycle awaits for body or for the end."""
+        raise NotImplementedError
+
+    def body_consumed(self, size: int) -> None:
+        """The app read ``size`` bytes of request body: the carrier may read more from the peer."""
+        raise NotImplementedError
+
+    def response_complete(self, cycle) -> None:
+        """The whole response was written (the carrier decides what comes next: keep-alive, close)."""
+        raise NotImplementedError
+
+    def abort_response(self, cycle) -> None:
+        """The response cannot be completed (the app failed mid-body): the peer must see it incomplete."""
+        raise NotImplementedError
+
+    def app_finished(self, cycle) -> None:
+        """The app of ``cycle`` returned or raised; the cycle has logged and answered what it had to."""
+        raise NotImplementedError
+
+
+class WebSocketSink(ResponseSink):
+    """What a WebSocket cycle asks on top of an HTTP cycle's (a denial response is an HTTP response)."""
+
+    __slots__ = ()  # (a carrier derives from this and from a compiled class: no instance layout of its own)
+
+    def ws_accept(self, subprotocol, fields: bytes) -> None:
+        """Answers the handshake with 101, the chosen subprotocol and ``fields`` (header lines)."""
+        raise NotImplementedError
+
+    def ws_close(self, code: int, reason: str) -> None:
+        """Starts the closing handshake with ``code`` and ``reason`` (once; later calls do nothing)."""
+        raise NotImplementedError
+
+    def send_text(self, text: str) -> None:
+        raise NotImplementedError
+
+    def send_bytes(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def message_consumed(self, queued: int) -> None:
+        """The app took a message; ``queued`` are still waiting (the carrier may read again)."""
+        raise NotImplementedError

@@ -1,0 +1,9 @@
+from contextvars import Context
+from typing import Any, Callable, Coroutine
+
+IMPLEMENTATION: str
+RETURNED: object
+
+def step(coro: Coroutine[Any, Any, Any], context: Context) -> Any: ...
+def call_in(context: Context, function: Callable[..., Any], scope: Any, receive: Any, send: Any) -> Any: ...
+def copy_of(context: Context) -> Context: ...
