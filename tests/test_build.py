@@ -32,7 +32,7 @@ def test_the_cycle_and_the_protocol_are_extension_types():
 
 
 @pytest.mark.timeout(600)
-def test_the_same_source_passes_the_integration_tests_uncompiled(tmp_path):
+def test_the_same_source_passes_the_cycle_and_integration_tests_uncompiled(tmp_path):
     # The compiled modules are their .py source compiled as it stands; without the extensions (a source
     # tree nobody built) that source runs as plain Python over the reference cores, and must behave the
     # same. A typing in a .pxd that changes what the code means shows up as a difference here or in the
@@ -53,7 +53,8 @@ def test_the_same_source_passes_the_integration_tests_uncompiled(tmp_path):
     env.pop("ASGICY_PURE_PYTHON", None)
     where = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert where.stdout.split() == [str(tmp_path / "asgicy" / "asgi" / "http.py"), "python"], where
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/integration"],
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/asgi",
+                             "tests/integration"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=580)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout.splitlines()[-1]

@@ -66,7 +66,7 @@ class WebSocketCycle:
         self.connect_delivered = False
         self.queue: deque = deque()
         self.waiter = None
-        self.disconnect: dict | None = None  # set once the connection is closed, by whoever
+        self.disconnect_event: dict | None = None  # set once the connection is closed, by whoever
         self.disconnect_delivered = False  # receive has returned it
         self.denial: DenialResponse | None = None
 
@@ -81,8 +81,8 @@ class WebSocketCycle:
 
     def closed_by(self, code: int, reason: str) -> None:
         """The WebSocket is closed (a close frame either way, an error, or the socket lost)."""
-        if self.disconnect is None:
-            self.disconnect = {"type": "websocket.disconnect", "code": code, "reason": reason}
+        if self.disconnect_event is None:
+            self.disconnect_event = {"type": "websocket.disconnect", "code": code, "reason": reason}
             if self.state in (CONNECTING, ACCEPTED, CLOSING):
                 self.state = CLOSED
             if self.denial is not None:
@@ -107,9 +107,9 @@ class WebSocketCycle:
                 message = self.queue.popleft()
                 self.conn.message_consumed(len(self.queue))
                 return message
-            if self.disconnect is not None:
+            if self.disconnect_event is not None:
                 self.disconnect_delivered = True
-                return dict(self.disconnect)
+                return dict(self.disconnect_event)
             self.waiter = waiter = self.conn.create_future()
             try:
                 await waiter
@@ -151,7 +151,7 @@ class WebSocketCycle:
         raise ClientDisconnected("the WebSocket is closed")
 
     def _accept(self, kind: str, message: dict) -> None:
-        if self.disconnect is not None:
+        if self.disconnect_event is not None:
             raise ClientDisconnected("the client disconnected before the handshake completed")
         subprotocol = validate_str(kind, message, "subprotocol", None)
         offered = self.scope["subprotocols"]
@@ -204,7 +204,7 @@ class WebSocketCycle:
         try:
             await app(self.scope, self.receive, self.send)
         except Exception as exc:
-            if self.disconnect is not None and follows_disconnect(exc, self.disconnect_delivered):
+            if self.disconnect_event is not None and follows_disconnect(exc, self.disconnect_delivered):
                 log_after_disconnect(logger, exc, self.scope)  # the app's reaction to the close: no error
             else:
                 logger.exception("Exception in ASGI application")
@@ -213,7 +213,7 @@ class WebSocketCycle:
             self._fail()
             raise
         else:
-            if self.state == CONNECTING and self.disconnect is None:
+            if self.state == CONNECTING and self.disconnect_event is None:
                 logger.error("ASGI callable returned without accepting or closing the WebSocket")
                 self._fail()
             elif self.state == ACCEPTED:
@@ -227,7 +227,7 @@ class WebSocketCycle:
 
     def _fail(self) -> None:
         """The app failed: 500 before the handshake, close 1011 after it (ASGI spec, RFC 6455 7.4.1)."""
-        if self.state == CONNECTING and self.disconnect is None:
+        if self.state == CONNECTING and self.disconnect_event is None:
             self.state = CLOSED
             self.denial = DenialResponse(self.scope, self.request, self.conn)
             self.denial.respond_plain(500, b"Internal Server Error")

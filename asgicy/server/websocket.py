@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 
+from ..asgi.sink import WebSocketSink
 from ..asgi.websocket import WebSocketCycle, build_websocket_scope
 from ..ws import Close, Framer, Ping, Pong
 from ..ws.handshake import accept_response
@@ -23,7 +24,10 @@ logger = logging.getLogger("asgicy.error")
 MAX_PENDING = 64 * 1024
 
 
-class WebSocketProtocol(Connection):
+class WebSocketProtocol(Connection, WebSocketSink):
+    """One WebSocket connection after its upgrade: the framer between the transport and the cycle, which
+    it carries as its sink (asgicy.asgi.sink.WebSocketSink)."""
+
     def __init__(self, http, upgrade, handshake) -> None:
         super().__init__(http.state)
         request = upgrade.request

@@ -1,0 +1,115 @@
+"""The app runner (asgicy.server.eager) in memory: an app runs eagerly over a cycle and its recording sink,
+and one that suspends goes on in a host task that is the task it saw from the start."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+from asgicy.server.eager import AppRunner
+
+from .conftest import HTTPExchange
+
+GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+REQUEST_ID: contextvars.ContextVar = contextvars.ContextVar("request_id", default=None)
+
+
+async def run_from_callback(runner: AppRunner, app, cycle, sink=None) -> list:
+    """``runner.run`` as the server calls it: from a callback of the loop (data_received), not inside a
+    task (where it cannot enter a host task, and spawns one instead). Returns what the sink had recorded
+    when ``run`` returned."""
+    done = asyncio.get_running_loop().create_future()
+
+    def callback() -> None:
+        runner.run(app, cycle)
+        done.set_result(list(cycle.conn.calls) + [("run returned",)])
+
+    asyncio.get_running_loop().call_soon(callback)
+    return await done
+
+
+async def respond(send, text: bytes = b"ok") -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": text})
+
+
+async def test_an_app_that_never_waits_is_done_when_run_returns():
+    async def app(scope, receive, send):
+        await receive()
+        await respond(send)
+
+    ex = HTTPExchange(GET)
+    runner = AppRunner(asyncio.get_running_loop(), set())
+    assert await run_from_callback(runner, app, ex.cycle) == [("response_complete",), ("app_finished",),
+                                                               ("run returned",)]
+    assert ex.sink.data.endswith(b"\r\n\r\nok")
+
+
+async def test_run_inside_a_task_spawns_one_for_the_app():
+    async def app(scope, receive, send):
+        await respond(send)
+
+    ex = HTTPExchange(GET)
+    tasks: set = set()
+    AppRunner(asyncio.get_running_loop(), tasks).run(app, ex.cycle)
+    assert ex.sink.written == []  # not run here: in a task of its own, which the server's registry holds
+    spawned = [task for task in tasks if "_to_the_end" in repr(task)]
+    assert len(spawned) == 1
+    await spawned[0]
+    assert ex.sink.calls == [("response_complete",), ("app_finished",)]
+
+
+async def test_an_app_that_suspends_resumes_in_the_task_it_saw_first():
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(asyncio.current_task())
+        await asyncio.sleep(0)
+        seen.append(asyncio.current_task())
+        await respond(send)
+
+    ex = HTTPExchange(GET)
+    tasks: set = set()
+    runner = AppRunner(asyncio.get_running_loop(), tasks)
+    assert await run_from_callback(runner, app, ex.cycle) == [("run returned",)]
+    assert ex.sink.written == [] and len(tasks) == 1  # suspended: a host task took it over
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert ex.sink.calls[-1] == ("app_finished",)
+    assert seen[0] is seen[1] and seen[0] is not None and seen[0] is not asyncio.current_task()
+
+
+async def test_each_app_runs_in_its_own_copy_of_the_context():
+    values = []
+
+    async def app(scope, receive, send):
+        values.append(REQUEST_ID.get())
+        REQUEST_ID.set(scope["path"])
+        await respond(send)
+
+    runner = AppRunner(asyncio.get_running_loop(), set())
+    for path in (b"/a", b"/b"):
+        await run_from_callback(runner, app, HTTPExchange(b"GET %b HTTP/1.1\r\nHost: t\r\n\r\n" % path).cycle)
+    assert values == [None, None] and REQUEST_ID.get() is None
+
+
+async def test_an_app_that_raises_eagerly_is_reported_to_its_cycle():
+    async def app(scope, receive, send):
+        raise KeyError("x")
+
+    ex = HTTPExchange(GET)
+    await run_from_callback(AppRunner(asyncio.get_running_loop(), set()), app, ex.cycle)
+    assert ex.sink.data.startswith(b"HTTP/1.1 500 ") and ex.sink.calls[-1] == ("app_finished",)
+
+
+async def test_a_non_coroutine_awaitable_app_is_awaited():
+    class Awaitable:
+        def __init__(self, scope, receive, send):
+            self.send = send
+
+        def __await__(self):
+            return respond(self.send, b"awaited").__await__()
+
+    ex = HTTPExchange(GET)
+    await run_from_callback(AppRunner(asyncio.get_running_loop(), set()), Awaitable, ex.cycle)
+    assert ex.sink.data.endswith(b"awaited")
