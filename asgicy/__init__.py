@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
-from .config import Config, ConfigError
+from .config import Config
+from .errors import ConfigError
 from .server.server import Server
 
 

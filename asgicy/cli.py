@@ -12,7 +12,9 @@ import logging
 import sys
 
 from ._version import __version__
-from .config import Config, ConfigError, flag_of, kind_of, parse_text, resolve
+from .config import Config, flag_of, kind_of, parse_text, resolve
+from .demo import DEMO_APP
+from .errors import ConfigError
 from .importer import AppImportError, import_from_string
 
 GROUP_TITLES = {"app": "application", "socket": "socket", "server": "server", "limits": "limits",
@@ -50,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Every option can also be set as ASGICY_<OPTION> in the environment or in a TOML config "
                "file; the command line wins over both.", argument_default=argparse.SUPPRESS)
     parser.add_argument("app", nargs="?", help=dataclasses.fields(Config)[0].metadata["help"])
-    parser.add_argument("--version", action="store_true", help="Print the version, the parser and the event loop in use.")
+    parser.add_argument("--version", action="store_true",
+                        help="Print the version, the parser and the event loop in use.")
     groups = {}
     for f in Config.options():
         group_name = f.metadata["group"]
@@ -120,8 +123,6 @@ def serve(config: Config) -> int:
         return fail(str(exc))
     return run_server(config)
 
-
-DEMO_APP = "asgicy.demo:demo_app"
 
 
 if __name__ == "__main__":  # pragma: no cover

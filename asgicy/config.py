@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .errors import ConfigError
+
 ENV_PREFIX = "ASGICY_"
 # Environment variables that are not options: the parser choice (read before any option exists), and the
 # test suite's own knobs, which are set around servers the tests start.
@@ -30,10 +32,6 @@ ENV_NOT_OPTIONS = frozenset({"ASGICY_PURE_PYTHON"})
 ENV_NOT_OPTIONS_PREFIX = "ASGICY_TEST_"
 # Names other servers and platforms already use for the same thing (uvicorn and gunicorn read these).
 ENV_ALIASES = {"WEB_CONCURRENCY": "workers", "FORWARDED_ALLOW_IPS": "forwarded_allow_ips"}
-
-
-class ConfigError(ValueError):
-    """An option has a value the server cannot use; the message says which, where from, and why."""
 
 
 def option(default: Any, help: str, *, flag: str | None = None, choices: tuple | None = None,
@@ -228,7 +226,7 @@ class Config:
         return [f for f in dataclasses.fields(cls) if f.name != "app"]
 
     @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> "Config":
+    def from_kwargs(cls, **kwargs: Any) -> Config:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(kwargs) - known)
         if unknown:

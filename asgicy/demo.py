@@ -10,6 +10,9 @@ import html
 
 from .recorder import format_event
 
+# What `python -m asgicy` serves when no app is named (the CLI and each worker process import it by this).
+DEMO_APP = "asgicy.demo:demo_app"
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>asgicy: your request, as ASGI events</title>

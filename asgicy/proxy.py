@@ -32,8 +32,8 @@ class TrustedPeers:
         self._cache: dict = {}
 
     @classmethod
-    def parse(cls, text: str) -> "TrustedPeers":
-        from .config import ConfigError
+    def parse(cls, text: str) -> TrustedPeers:
+        from .errors import ConfigError
 
         everyone = unix = False
         networks = []

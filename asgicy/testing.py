@@ -108,7 +108,7 @@ def send_raw(running: Running, *pieces: bytes, pause: float = 0.0, quiet: float 
         while time.monotonic() < deadline:
             try:
                 chunk = sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             except ConnectionResetError:
                 break

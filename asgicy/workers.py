@@ -18,7 +18,8 @@ import sys
 
 from gunicorn.workers.base import Worker
 
-from .config import Config, ConfigError
+from .config import Config
+from .errors import ConfigError
 from .server.server import Server, StartupError, new_event_loop
 
 WORKER_BOOT_ERROR = 3  # gunicorn.arbiter.Arbiter.WORKER_BOOT_ERROR: the arbiter stops instead of respawning

@@ -35,8 +35,8 @@ def asgicy_parse(module):
 
 
 def websockets_parse():
-    from websockets.server import ServerProtocol
     from websockets.protocol import State
+    from websockets.server import ServerProtocol
 
     def parse(data):
         proto = ServerProtocol(max_size=None)
@@ -61,9 +61,11 @@ def main() -> None:
     parser.add_argument("--number", type=int, default=200)
     number = parser.parse_args().number
     messages = 100
-    candidates = {"asgicy (cython)": lambda: asgicy_parse(_framer), "asgicy (reference)": lambda: asgicy_parse(reference),
+    candidates = {"asgicy (cython)": lambda: asgicy_parse(_framer),
+                  "asgicy (reference)": lambda: asgicy_parse(reference),
                   "websockets": websockets_parse, "wsproto": wsproto_parse}
-    buffers = {label: b"".join(client_frame(os.urandom(size)) for _ in range(messages)) for label, size in SIZES.items()}
+    buffers = {label: b"".join(client_frame(os.urandom(size)) for _ in range(messages))
+               for label, size in SIZES.items()}
     print(f"{'parser':<20}" + "".join(f"{label:>12}" for label in SIZES) + "   (us per message)")
     for label, make in candidates.items():
         try:

@@ -28,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -302,7 +302,7 @@ def main() -> None:
         base = row.get("asgicy")
         summary[workload] = {"metric": key, "median": row,
                              "ratio_to_asgicy": {n: round(v / base, 3) for n, v in row.items()} if base else {}}
-    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit(),
+    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
               "machine": machine(), "versions": versions(servers),
               "method": {"rounds": args.rounds, "duration_s": args.duration, "server_core": SERVER_CORE,
                          "load_core": LOAD_CORE, "workloads": {w[0]: w[2] for w in workloads}},

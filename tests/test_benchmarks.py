@@ -69,5 +69,7 @@ def test_parser_micro_benchmark_reports_every_parser_and_its_ratio():
     # Each ratio is the reference's time over the Cython parser's (from the unrounded times, so compare
     # with what the printed, rounded times give within a few percent).
     printed = [float(cell.removesuffix("x")) for cell in rows(ratios)["asgicy (reference)"]]
-    expected = [float(theirs) / float(ours) for theirs, ours in zip(times["asgicy (reference)"], times["asgicy (cython)"])]
-    assert len(printed) == 3 and all(abs(p - e) <= 0.05 * e + 0.1 for p, e in zip(printed, expected)), (printed, expected)
+    expected = [float(theirs) / float(ours)
+                for theirs, ours in zip(times["asgicy (reference)"], times["asgicy (cython)"])]
+    assert len(printed) == 3, printed
+    assert all(abs(p - e) <= 0.05 * e + 0.1 for p, e in zip(printed, expected)), (printed, expected)

@@ -49,13 +49,3 @@ def asgi2_to_asgi3(app):
 
     asgi3._asgi_single_callable = True
     return asgi3
-
-
-def as_asgi3(app, interface: str = "auto", wsgi_threads: int = 10, multiprocess: bool = False):
-    """The app as a single callable, according to ``--interface``."""
-    if interface == "wsgi" or (interface == "auto" and is_wsgi(app)):
-        from ..server.wsgi import WSGIApp  # threads and the event loop: the server layer's business
-        return WSGIApp(app, wsgi_threads, multiprocess)
-    if interface == "asgi2" or (interface == "auto" and is_asgi2(app)):
-        return asgi2_to_asgi3(app)
-    return app

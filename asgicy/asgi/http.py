@@ -18,8 +18,16 @@ from http import HTTPStatus
 from urllib.parse import unquote
 
 from .errors import ASGIEventError, ClientDisconnected, follows_disconnect, log_after_disconnect
-from .events import (KNOWN_GOOD_LIMIT, WWW, event_type, validate_bool, validate_bytes, validate_headers,
-                     validate_int, validate_status)
+from .events import (
+    KNOWN_GOOD_LIMIT,
+    WWW,
+    event_type,
+    validate_bool,
+    validate_bytes,
+    validate_headers,
+    validate_int,
+    validate_status,
+)
 
 logger = logging.getLogger("asgicy.error")
 

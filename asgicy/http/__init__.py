@@ -12,19 +12,13 @@ It never does I/O and never raises. See ``reference.py`` for the full contract.
 
 from __future__ import annotations
 
-import os
-
+from ..cores import load
 from .errors import HTTPProtocolError
 
-PURE_PYTHON_REQUESTED = os.environ.get("ASGICY_PURE_PYTHON", "") not in ("", "0")
+_active = load(__name__, "_parser", "reference")  # the switch: asgicy.cores
+HTTPParser = _active.HTTPParser
+Request = _active.Request
+EndOfMessage = _active.EndOfMessage
+IMPLEMENTATION: str = _active.IMPLEMENTATION
 
-if PURE_PYTHON_REQUESTED:
-    from .reference import IMPLEMENTATION, EndOfMessage, HTTPParser, Request
-else:
-    try:
-        from ._parser import IMPLEMENTATION, EndOfMessage, HTTPParser, Request
-    except ImportError:  # not built: the reference is correct, only slower
-        from .reference import IMPLEMENTATION, EndOfMessage, HTTPParser, Request
-
-__all__ = ["HTTPParser", "Request", "EndOfMessage", "HTTPProtocolError", "IMPLEMENTATION",
-           "PURE_PYTHON_REQUESTED"]
+__all__ = ["HTTPParser", "Request", "EndOfMessage", "HTTPProtocolError", "IMPLEMENTATION"]

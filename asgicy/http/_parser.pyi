@@ -1,6 +1,5 @@
 """Type stub for the Cython HTTP/1.1 parser; the API is that of ``asgicy.http.reference``."""
 
-from typing import Union
 
 from .errors import HTTPProtocolError
 
@@ -22,7 +21,7 @@ class EndOfMessage:
     trailers: tuple[tuple[bytes, bytes], ...]
     def __init__(self, trailers: tuple[tuple[bytes, bytes], ...]) -> None: ...
 
-Event = Union[Request, bytes, EndOfMessage, HTTPProtocolError]
+Event = Request | bytes | EndOfMessage | HTTPProtocolError
 
 class HTTPParser:
     max_request_line_size: int

@@ -1,5 +1,6 @@
+from collections.abc import Callable, Coroutine
 from contextvars import Context
-from typing import Any, Callable, Coroutine
+from typing import Any
 
 IMPLEMENTATION: str
 RETURNED: object

@@ -81,7 +81,7 @@ class AccessFormat:
     (an unknown atom is a ConfigError then, not a broken line per request)."""
 
     def __init__(self, text: str) -> None:
-        from ..config import ConfigError
+        from ..errors import ConfigError
 
         self.pieces: list = []
         self.timed = False  # a duration atom is used: requests must be timed from their head

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from time import monotonic
 from http import HTTPStatus
+from time import monotonic
 
 from ..asgi.http import HTTPCycle, build_scope, new_cycle
 from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
@@ -82,7 +82,7 @@ def _as_compiled_request(request):
 
 def error_response(status: int, detail: str, extra_fields: bytes = b"") -> bytes:
     phrase = HTTPStatus(status).phrase
-    body = f"{phrase}: {detail}\n".encode("utf-8")
+    body = f"{phrase}: {detail}\n".encode()
     return (f"HTTP/1.1 {status} {phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
             f"content-length: {len(body)}\r\nconnection: close\r\n").encode("latin-1") + extra_fields + b"\r\n" + body
 

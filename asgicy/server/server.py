@@ -13,21 +13,20 @@ import random
 import signal
 import socket
 import stat
-import sys
 import time
 from collections.abc import Callable
 from email.utils import formatdate
 
-from ..asgi.compat import as_asgi3
 from ..config import Config
 from ..http import IMPLEMENTATION
+from ..proxy import TrustedPeers
 from .connection import TICK, SharedState
 from .eager import AppRunner
 from .lifespan import Lifespan
 from .logs import AccessLogger
-from ..proxy import TrustedPeers
 from .protocol import HTTPProtocol, ProxyProtocolHTTP
 from .tls import TLSConfigError, TLSInfo, create_ssl_context
+from .wsgi import as_asgi3
 
 logger = logging.getLogger("asgicy.error")
 
@@ -269,7 +268,7 @@ class Server:
         for server in self._servers:
             try:
                 await asyncio.wait_for(server.wait_closed(), 1)
-            except (asyncio.TimeoutError, Exception):  # pragma: no cover - best effort
+            except (TimeoutError, Exception):  # pragma: no cover - best effort
                 pass
         if self.config.uds and os.path.exists(self.config.uds):
             os.unlink(self.config.uds)
@@ -359,7 +358,7 @@ def describe_loop() -> str:
 
 
 def describe_implementation() -> str:
-    from ..http import PURE_PYTHON_REQUESTED
+    from ..cores import PURE_PYTHON_REQUESTED
     if IMPLEMENTATION == "cython":
         return "HTTP parser: cython"
     why = "ASGICY_PURE_PYTHON is set" if PURE_PYTHON_REQUESTED else "the Cython extension is not built"

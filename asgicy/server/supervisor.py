@@ -58,7 +58,7 @@ class Worker:
 
 def worker_main(config_options: dict, sockets: list, writer, log_config: tuple) -> None:
     """The entry point of a worker process (spawned): serve on the inherited sockets until told to stop."""
-    from ..cli import DEMO_APP
+    from ..demo import DEMO_APP
     from ..importer import AppImportError, import_from_string
     from .logs import configure_logging
     from .server import run_server

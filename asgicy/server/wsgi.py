@@ -27,6 +27,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_to_bytes
 
+from ..asgi.compat import asgi2_to_asgi3, is_asgi2, is_wsgi
 from ..asgi.errors import ClientDisconnected
 
 logger = logging.getLogger("asgicy.error")
@@ -80,7 +81,7 @@ class InputStream(io.RawIOBase):
     """The raw stream under ``wsgi.input``: the request body, taken from ASGI ``http.request`` events only
     as the app asks for it."""
 
-    def __init__(self, exchange: "WSGIExchange") -> None:
+    def __init__(self, exchange: WSGIExchange) -> None:
         self.exchange = exchange
         self.buffer = bytearray()
         self.more = True
@@ -249,3 +250,12 @@ class WSGIExchange:
             close = getattr(result, "close", None)
             if close is not None:
                 close()  # PEP 3333: always, even when the client went away or the app raised
+
+
+def as_asgi3(app, interface: str = "auto", wsgi_threads: int = 10, multiprocess: bool = False):
+    """The app as a single callable, according to ``--interface``."""
+    if interface == "wsgi" or (interface == "auto" and is_wsgi(app)):
+        return WSGIApp(app, wsgi_threads, multiprocess)
+    if interface == "asgi2" or (interface == "auto" and is_asgi2(app)):
+        return asgi2_to_asgi3(app)
+    return app

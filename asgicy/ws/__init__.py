@@ -7,15 +7,11 @@ As for HTTP, the framer has a Cython implementation (``_framer``, in use) and a 
 
 from __future__ import annotations
 
-from ..http import PURE_PYTHON_REQUESTED
+from ..cores import load
 from .errors import Close, Ping, Pong, WebSocketProtocolError
 
-if PURE_PYTHON_REQUESTED:
-    from .reference import IMPLEMENTATION, Framer
-else:
-    try:
-        from ._framer import IMPLEMENTATION, Framer
-    except ImportError:  # not built: the reference is correct, only slower
-        from .reference import IMPLEMENTATION, Framer
+_active = load(__name__, "_framer", "reference")  # the switch: asgicy.cores
+Framer = _active.Framer
+IMPLEMENTATION: str = _active.IMPLEMENTATION
 
 __all__ = ["Framer", "IMPLEMENTATION", "Close", "Ping", "Pong", "WebSocketProtocolError"]

@@ -1,13 +1,12 @@
 """Type stub for the Cython WebSocket framer; the API is that of ``asgicy.ws.reference``."""
 
-from typing import Union
 
 from .deflate import Deflate
 from .errors import Close, Ping, Pong, WebSocketProtocolError
 
 IMPLEMENTATION: str
 
-Event = Union[str, bytes, Ping, Pong, Close, WebSocketProtocolError]
+Event = str | bytes | Ping | Pong | Close | WebSocketProtocolError
 
 class Framer:
     deflate: Deflate | None

@@ -21,9 +21,11 @@ import atheris  # noqa: E402
 
 # Only asgicy is instrumented for coverage (instrumenting everything loaded takes half a minute).
 with atheris.instrument_imports(include=["asgicy"]):
-    from asgicy.http import _parser, reference as http_reference
+    from asgicy.http import _parser
+    from asgicy.http import reference as http_reference
     from asgicy.http.errors import HTTPProtocolError
-    from asgicy.ws import _framer, reference as ws_reference
+    from asgicy.ws import _framer
+    from asgicy.ws import reference as ws_reference
     from asgicy.ws.deflate import Deflate
 from tests.sansio.helpers import normalize  # noqa: E402
 from tests.sansio.test_framer import norm  # noqa: E402

@@ -32,7 +32,7 @@ async def read_all(reader, timeout=5.0) -> bytes:
             if not piece:
                 return data
             data += piece
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return data + b"<still open>"
 
 
@@ -245,7 +245,7 @@ async def test_ping_and_tiny_fragment_floods_do_not_starve_other_connections(ser
         floods = [asyncio.ensure_future(ping_flood()), asyncio.ensure_future(fragment_flood())]
         await asyncio.sleep(0.3)
         latencies = []
-        async with websockets.connect(url) as ws, httpx.AsyncClient() as client:
+        async with websockets.connect(url) as ws:
             for i in range(30):
                 started = time.monotonic()
                 await ws.send(f"m{i}")

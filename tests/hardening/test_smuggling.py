@@ -39,7 +39,7 @@ async def exchange(running, data: bytes) -> tuple:
                 closed = True
                 break
             received += piece
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     finally:
         writer.close()

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import os
 
-import httpx
 import pytest
-import websockets
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 

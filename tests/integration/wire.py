@@ -30,7 +30,7 @@ class Wire:
         self.writer = writer
 
     @classmethod
-    async def open(cls, running) -> "Wire":
+    async def open(cls, running) -> Wire:
         reader, writer = await asyncio.open_connection(running.host, running.port)
         return cls(reader, writer)
 

@@ -13,8 +13,7 @@ import pytest
 import websockets
 
 from asgicy.config import ConfigError
-from asgicy.proxy import (V2_SIGNATURE, ProxyProtocolError, ProxyProtocolParser, TrustedPeers,
-                          forwarded_client)
+from asgicy.proxy import V2_SIGNATURE, ProxyProtocolError, ProxyProtocolParser, TrustedPeers, forwarded_client
 from tests.integration.apps import echo_scope, hello
 
 LOCAL = TrustedPeers.parse("127.0.0.1,10.0.0.0/8")
@@ -210,7 +209,8 @@ class TestProxyProtocolOnTheServer:
         async with serve(echo_scope, proxy_protocol=True) as running:
             for header in (b"PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n",
                            v2_inet("192.0.2.1", "198.51.100.2", 56324, 443)):
-                answer = await raw_exchange(running, header + b"GET /p HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+                request = b"GET /p HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+                answer = await raw_exchange(running, header + request)
                 scope = json.loads(answer.partition(b"\r\n\r\n")[2])
                 assert scope["client"] == ["192.0.2.1", 56324] and scope["server"] == ["198.51.100.2", 443]
             # LOCAL (a health check): the connection's own addresses.

@@ -9,8 +9,8 @@ import flask
 import httpx
 import pytest
 
-from asgicy.asgi.compat import as_asgi3, is_wsgi
-from asgicy.server.wsgi import WSGIApp
+from asgicy.asgi.compat import is_wsgi
+from asgicy.server.wsgi import WSGIApp, as_asgi3
 from tests.integration.wire import Wire
 
 

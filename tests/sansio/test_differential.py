@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asgicy.http import _parser, reference
 from asgicy.http.errors import HTTPProtocolError
@@ -18,7 +19,8 @@ from .helpers import normalize
 EXAMPLES = int(os.environ.get("ASGICY_TEST_DIFF_EXAMPLES", "600"))
 
 REQUEST_LINES = [b"GET / HTTP/1.1", b"POST /a?b=c HTTP/1.1", b"GET http://h/p HTTP/1.1", b"OPTIONS * HTTP/1.1",
-                 b"GET / HTTP/1.0", b"GET / HTTP/2.0", b"CONNECT h:1 HTTP/1.1", b"G T / HTTP/1.1", b"GET /\x00 HTTP/1.1"]
+                 b"GET / HTTP/1.0", b"GET / HTTP/2.0", b"CONNECT h:1 HTTP/1.1", b"G T / HTTP/1.1",
+                 b"GET /\x00 HTTP/1.1"]
 FIELDS = [b"Host: h", b"Host: h2", b"Content-Length: 5", b"Content-Length: 0", b"Content-Length: 3",
           b"Content-Length: x", b"Transfer-Encoding: chunked", b"Transfer-Encoding: gzip, chunked",
           b"Transfer-Encoding: chunked, identity", b"Connection: close", b"Connection: keep-alive",

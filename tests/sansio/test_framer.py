@@ -195,7 +195,7 @@ class TestSerializing:  # RFC 6455 5.2: server frames are not masked
 
 class TestPerMessageDeflate:  # RFC 7692
     def test_compressed_text_and_fragments(self, ws):
-        payload = deflated("hello hello hello hello".encode())
+        payload = deflated(b"hello hello hello hello")
         data = frame(1, payload, rsv=4) + frame(2, payload[:3], rsv=4, fin=False) + frame(0, payload[3:])
         assert feed_every_way(ws, data, deflate=Deflate()) == ["hello hello hello hello",
                                                                b"hello hello hello hello"]
