@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from asgicy.config import Config, flag_of
-from asgicy.http.reference import STATE_NAMES
+from asgicy.http.grammar import STATE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "tutorial").glob("[0-9][0-9]_*.md"))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
+from ..http.grammar import TOKEN as _TOKEN
 from .errors import ASGIEventError
 
 WWW = "ASGI HTTP & WebSocket spec"
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # Control bytes other than HTAB in a value would let an app split the response (CR LF) or truncate it (NUL).
 _FORBIDDEN_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 

@@ -2,6 +2,7 @@
 # cimport them): their fields are C struct members there, not attributes looked up by name on every request.
 cimport cython
 
+# The numbers of asgicy.http.grammar.STATE_NAMES (tests/sansio/test_grammar.py checks they agree).
 cdef enum ParserState:
     REQUEST_LINE = 0
     HEADERS = 1
@@ -15,6 +16,7 @@ cdef enum ParserState:
     ERROR = 9
 
 
+# asgicy.http.grammar.REQUEST_FIELDS, in order (checked by the same test).
 cdef class Request:
     cdef public bytes method
     cdef public bytes target

@@ -1,9 +1,11 @@
 # cython: language_level=3, embedsignature=True, boundscheck=False, wraparound=False
 """The Cython HTTP/1.1 request parser: the same API and behaviour as :mod:`asgicy.http.reference`.
 
-It follows the reference step by step (same states, same checks in the same order, same messages), with
-C loops and lookup tables over the buffer instead of Python bytes methods. Read the reference first:
-it is the specification of this module, and any difference between the two is a bug.
+It has the reference's states, checks and messages, with C loops and lookup tables over the buffer
+instead of Python bytes methods, and one difference of shape: it judges the framing headers
+(Content-Length, Transfer-Encoding) as each arrives, where the reference judges them at the end of the
+head; the differential tests hold both to the same events and errors. Read the reference first: it is
+the specification of this module, and any difference in what the two produce is a bug.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -13,9 +15,11 @@ cimport cython
 
 from . import errors as E
 from .errors import HTTPProtocolError
+from .grammar import TOKEN_CHARACTERS
 
 IMPLEMENTATION = "cython"
 
+# C copies of asgicy.http.grammar's limits (tests/sansio/test_grammar.py checks they agree).
 cdef enum:
     MAX_CHUNK_LINE = 4096
     MAX_CONTENT_LENGTH_DIGITS = 18
@@ -42,7 +46,7 @@ cdef unsigned char TARGET_BYTE[256]  # 0: not allowed in a request-target, 2: '?
 
 cdef void _init_tables():
     cdef int i
-    cdef bytes tchars = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    cdef bytes tchars = TOKEN_CHARACTERS
     for i in range(256):
         TCHAR[i] = 0
         HEX[i] = 1 if (48 <= i <= 57 or 65 <= i <= 70 or 97 <= i <= 102) else 0

@@ -2,7 +2,9 @@
 
 This module and ``_parser.pyx`` implement the same sans-I/O API, and every test of the core runs against
 both; any difference between them is a bug (the differential test in ``tests/sansio`` looks for one). This
-one is written for clarity: the Cython one follows it step by step with C loops over the buffer.
+one is written for clarity. The Cython one reaches the same results with C loops over the buffer, in a
+shape of its own where speed asks for it: it judges the framing headers as they arrive, where this one
+judges them at the end of the head. The differential tests hold them to the same events and errors.
 
 The API (see :mod:`asgicy.http` for the overview):
 
@@ -22,42 +24,15 @@ from __future__ import annotations
 
 from . import errors as E
 from .errors import HTTPProtocolError
+# The grammar's facts: the states and their transitions (re-exported: the docs and tests read them here
+# too), tchar, the limits, the request's fields.
+from .grammar import (BODY, CHUNK_DATA, CHUNK_DATA_END, CHUNK_SIZE, CLOSED, ERROR, HEADERS,  # noqa: F401
+                      HEXDIG, MAX_CHUNK_LINE, MAX_CHUNK_SIZE_DIGITS, MAX_CONTENT_LENGTH_DIGITS, PAUSED,
+                      REQUEST_FIELDS, REQUEST_LINE, STATE_NAMES, TCHAR, TRAILERS, TRANSITIONS)
 
 __all__ = ["HTTPParser", "Request", "EndOfMessage", "IMPLEMENTATION"]
 
 IMPLEMENTATION = "python"
-
-# Parser states. The Cython parser uses the same numbers.
-REQUEST_LINE, HEADERS, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILERS, PAUSED, CLOSED, ERROR = range(10)
-STATE_NAMES = ("REQUEST_LINE", "HEADERS", "BODY", "CHUNK_SIZE", "CHUNK_DATA", "CHUNK_DATA_END", "TRAILERS", "PAUSED",
-               "CLOSED", "ERROR")
-
-# The request state machine as data: the docs draw it, and tests/sansio/test_state_machine.py checks that
-# the parsers move along exactly these edges. Any state but CLOSED can also go to ERROR, which is final.
-# A message ends in HEADERS (no body), BODY or TRAILERS; what follows depends on the request
-# (RFC 9112 9.3: keep-alive or close; RFC 9110 7.8: an upgrade pauses the parser for the new protocol).
-TRANSITIONS = (
-    (REQUEST_LINE, HEADERS, "request line"),
-    (HEADERS, BODY, "Content-Length > 0"),
-    (HEADERS, CHUNK_SIZE, "chunked"),
-    (CHUNK_SIZE, CHUNK_DATA, "size > 0"),
-    (CHUNK_DATA, CHUNK_DATA_END, "data read"),
-    (CHUNK_DATA_END, CHUNK_SIZE, "CRLF"),
-    (CHUNK_SIZE, TRAILERS, "size 0"),
-    *((end, after, label) for end in (HEADERS, BODY, TRAILERS)
-      for after, label in ((REQUEST_LINE, "keep-alive"), (CLOSED, "close"), (PAUSED, "upgrade"))),
-    (PAUSED, REQUEST_LINE, "resume()"),
-)
-
-# tchar (RFC 9110 section 5.6.2): the bytes allowed in methods, header names and transfer codings.
-TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-HEXDIG = frozenset(b"0123456789abcdefABCDEF")
-# A chunk size line longer than this cannot be a sane one: it only buffers attacker's bytes.
-MAX_CHUNK_LINE = 4096
-# 18 decimal digits always fit in a signed 64-bit integer; 15 hex digits in 60 bits.
-MAX_CONTENT_LENGTH_DIGITS = 18
-MAX_CHUNK_SIZE_DIGITS = 15
-
 
 class Request:
     """A parsed request head.
@@ -68,10 +43,7 @@ class Request:
     ``content_length`` is the body length, or -1 when the body is chunked.
     """
 
-    __slots__ = (
-        "method", "target", "path", "query", "http_version", "headers",
-        "keep_alive", "expect_continue", "upgrade", "content_length",
-    )
+    __slots__ = REQUEST_FIELDS
 
     def __init__(self, method, target, path, query, http_version, headers,
                  keep_alive, expect_continue, upgrade, content_length):

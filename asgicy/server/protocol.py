@@ -17,6 +17,7 @@ from http import HTTPStatus
 from time import monotonic
 
 from ..asgi.http import HTTPCycle, build_scope, new_cycle
+from ..http.grammar import REQUEST_FIELDS
 from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
@@ -74,8 +75,7 @@ def _as_compiled_request(request):
     """The reference parser's Request (ASGICY_PURE_PYTHON=1) as the compiled parser's, whose fields the
     compiled cycle and scope builder read as struct members: the same fields, copied."""
     compiled = CompiledRequest()
-    for name in ("method", "target", "path", "query", "http_version", "headers", "keep_alive",
-                 "expect_continue", "upgrade", "content_length"):
+    for name in REQUEST_FIELDS:
         setattr(compiled, name, getattr(request, name))
     return compiled
 

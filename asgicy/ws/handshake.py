@@ -11,12 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 
+from ..http.grammar import TOKEN as _TOKEN  # (a handshake is an HTTP request: the grammar's leaf module)
 from .deflate import Deflate, negotiate
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
 
 class HandshakeError(Exception):

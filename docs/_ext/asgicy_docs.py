@@ -4,7 +4,7 @@
   one the CLI and ``asgicy.run`` use), with its flag, keyword, default and help.
 - ``_generated/limits.md``: the limits and timeouts table the security page includes.
 - ``_static/generated/state-machine.svg``: the request state machine, drawn from
-  ``asgicy.http.reference.TRANSITIONS`` (which tests/sansio/test_state_machine.py checks against both
+  ``asgicy.http.grammar.TRANSITIONS`` (which tests/sansio/test_state_machine.py checks against both
   parsers).
 
 - ``_generated/notebooks/NN_name.ipynb``: each tutorial chapter as a notebook a reader can download; every
@@ -90,7 +90,7 @@ def draw_state_machine(out: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch
 
-    from asgicy.http.reference import STATE_NAMES, TRANSITIONS
+    from asgicy.http.grammar import STATE_NAMES, TRANSITIONS
 
     sources = defaultdict(set)
     for source, target, label in TRANSITIONS:

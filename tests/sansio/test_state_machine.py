@@ -1,9 +1,9 @@
-"""The request state machine the docs draw (``reference.TRANSITIONS``) is the one both parsers follow:
+"""The request state machine the docs draw (``grammar.TRANSITIONS``) is the one both parsers follow:
 every move they make, fed one byte at a time, is a listed edge, and every listed edge is taken."""
 
 from __future__ import annotations
 
-from asgicy.http.reference import CLOSED, ERROR, PAUSED, STATE_NAMES, TRANSITIONS
+from asgicy.http.grammar import CLOSED, ERROR, PAUSED, STATE_NAMES, TRANSITIONS
 
 CHUNKED = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"
 UPGRADE = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: x\r\n"
