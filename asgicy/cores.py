@@ -24,3 +24,38 @@ def load(package: str, extension: str, reference: str) -> ModuleType:
         except ImportError:
             pass
     return importlib.import_module(f"{package}.{reference}")
+
+
+class ReferenceCore:
+    """What the pure-Python cores (the HTTP parser, the WebSocket framer) share: the error latch.
+
+    A core fed bytes that break its protocol reports one protocol error (an event, never an exception past
+    ``feed``) and stops for good: it drops what it buffered, and every later ``feed`` returns that same
+    error and parses nothing. A subclass sets ``ERROR`` (its error state's number) and ``PROTOCOL_ERROR``
+    (what its ``_run`` raises), keeps ``_state``, ``_error`` and a bytearray ``_buf``, and parses in
+    ``_run(events)``. (The Cython cores, two separate extensions, each write the same latch in C.)
+    """
+
+    __slots__ = ()
+    ERROR: int
+    CLOSED: int
+    PROTOCOL_ERROR: type
+
+    def feed(self, data: bytes) -> list:
+        if self._state == self.ERROR:
+            return [self._error]
+        if self._state == self.CLOSED:
+            return []
+        self._buf += data
+        return self._parse()
+
+    def _parse(self) -> list:
+        events: list = []
+        try:
+            self._run(events)
+        except self.PROTOCOL_ERROR as exc:
+            self._state = self.ERROR
+            self._error = exc
+            self._buf.clear()
+            events.append(exc)
+        return events

@@ -22,6 +22,7 @@ Nothing here does I/O, and nothing raises past ``feed()``.
 
 from __future__ import annotations
 
+from ..cores import ReferenceCore
 from . import errors as E
 from .errors import HTTPProtocolError
 # The grammar's facts: the states and their transitions (re-exported: the docs and tests read them here
@@ -143,9 +144,12 @@ def _split_list(value: bytes) -> list:
     return [item.strip(b" \t").lower() for item in value.split(b",")]
 
 
-class HTTPParser:
+class HTTPParser(ReferenceCore):
     """A strict RFC 9112 request parser: ``feed(data)`` returns ``Request``, body ``bytes``, ``EndOfMessage``
-    and at most one final ``HTTPProtocolError``; the limits answer 414, 431 and 413."""
+    and at most one final ``HTTPProtocolError``; the limits answer 414, 431 and 413. ``feed`` and the error
+    latch are ``ReferenceCore``'s."""
+
+    ERROR, CLOSED, PROTOCOL_ERROR = ERROR, CLOSED, HTTPProtocolError
 
     def __init__(self, max_request_line_size: int = 8192, max_header_size: int = 65536,
                  max_header_count: int = 100, max_body_size: int | None = None) -> None:
@@ -163,14 +167,6 @@ class HTTPParser:
         self._body_received = 0
 
     # -- public API ---------------------------------------------------------------------------------
-
-    def feed(self, data: bytes) -> list:
-        if self._state == ERROR:
-            return [self._error]
-        if self._state == CLOSED:
-            return []
-        self._buf += data
-        return self._parse()
 
     def resume(self) -> list:
         """Continue parsing HTTP after a paused (declined) upgrade request."""
@@ -201,17 +197,6 @@ class HTTPParser:
         return self._state == HEADERS or (self._state == REQUEST_LINE and len(self._buf) > 0)
 
     # -- the state machine --------------------------------------------------------------------------
-
-    def _parse(self) -> list:
-        events: list = []
-        try:
-            self._run(events)
-        except HTTPProtocolError as exc:
-            self._state = ERROR
-            self._error = exc
-            self._buf.clear()
-            events.append(exc)
-        return events
 
     def _run(self, events: list) -> None:
         buf = self._buf

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import struct
 
+from ..cores import ReferenceCore
 from . import errors as E
 from . import utf8
 from .errors import Close, Ping, Pong, WebSocketProtocolError
@@ -38,11 +39,13 @@ def _unmask(data: bytes, mask: bytes, offset: int) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(key[:n], "big")).to_bytes(n, "big")
 
 
-class Framer:
+class Framer(ReferenceCore):
     """Parses client frames into messages and makes server frames (RFC 6455, RFC 7692 with ``deflate``).
 
     ``feed(data)`` returns whole messages (``str`` or ``bytes``), ``Ping``, ``Pong``, ``Close`` and at most one
     final ``WebSocketProtocolError``; messages over ``max_size`` bytes are refused with close code 1009."""
+
+    ERROR, CLOSED, PROTOCOL_ERROR = ERROR, CLOSED, WebSocketProtocolError
 
     def __init__(self, max_size: int | None = 16 * 1024 * 1024, deflate=None) -> None:
         self.max_size = -1 if max_size is None else max_size
@@ -68,22 +71,6 @@ class Framer:
         return self._state in (CLOSED, ERROR)
 
     # -- receiving ----------------------------------------------------------------------------------
-
-    def feed(self, data: bytes) -> list:
-        if self._state == ERROR:
-            return [self._error]
-        if self._state == CLOSED:
-            return []
-        self._buf += data
-        events: list = []
-        try:
-            self._run(events)
-        except WebSocketProtocolError as exc:
-            self._state = ERROR
-            self._error = exc
-            self._buf.clear()
-            events.append(exc)
-        return events
 
     def _run(self, events: list) -> None:
         buf = self._buf
