@@ -6,7 +6,12 @@ It owns what only a connection knows: pipelining (cycles run one after another, 
 flow control both ways (pause reading while unread body or queued requests pile up; ``send`` waits
 while the transport's buffer is full), keep-alive, the head and keep-alive timeouts (checked by the
 server's ticker, so no timer is made per request), protocol errors (answered with the parser's status
-hint, then the connection is closed) and graceful shutdown. The ASGI rules live in ``asgicy.asgi.http``.
+hint, then the connection is closed) and graceful shutdown.
+
+Where a connection is in its life (idle, reading a head or a body, responding, discarding a body,
+answering an error, lingering, upgraded, closed) is kept in a few fields; ``states.py`` names those
+states and tables the events that move a connection between them. The ASGI rules live in
+``asgicy.asgi.http``.
 """
 
 from __future__ import annotations
@@ -134,6 +139,7 @@ class HTTPProtocol(Connection):
         self.idle_deadline = 0.0
         self.discarding = False  # reading the rest of a body whose response is complete
         self.lingering = False  # half-closed after a response, dropping what the client still sends
+        self.upgraded = False  # handed to a WebSocketProtocol
         self.start_when_writable = False  # a pipelined request waits for the client to read
         self.proxy_trusted = False  # the peer is a proxy whose headers are believed
         # Slow-body detection without a clock read per packet: data_received counts, the ticker compares.
@@ -292,6 +298,7 @@ class HTTPProtocol(Connection):
         self.flush_batch()  # responses before the upgrade go out before the WebSocket writes anything
         self.current = None
         self.closed = True  # this protocol is done with the transport; the WebSocket owns it now
+        self.upgraded = True
         self.state.connections.discard(self)
         self.state.connections.add(ws)
         self.transport.set_protocol(ws)
