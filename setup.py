@@ -29,6 +29,8 @@ def extension(name: str, source: str) -> Extension:
 
 
 extensions = [
+    # The cores' shared buffer and error latch, then the cores (http and ws derive from it).
+    extension("asgicy._cores", "asgicy/_cores.pyx"),
     extension("asgicy.http._parser", "asgicy/http/_parser.pyx"),
     extension("asgicy.ws._framer", "asgicy/ws/_framer.pyx"),
     # The ASGI http cycle is plain Python compiled as it stands (Cython's pure-Python mode, typed by

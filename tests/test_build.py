@@ -11,7 +11,7 @@ from importlib.machinery import EXTENSION_SUFFIXES
 
 import pytest
 
-COMPILED = ["asgicy.http._parser", "asgicy.ws._framer", "asgicy.asgi.events", "asgicy.asgi.sink",
+COMPILED = ["asgicy._cores", "asgicy.http._parser", "asgicy.ws._framer", "asgicy.asgi.events", "asgicy.asgi.sink",
             "asgicy.asgi.http", "asgicy.server.connection", "asgicy.server.protocol", "asgicy.server.eager",
             "asgicy.server._coroutines"]
 

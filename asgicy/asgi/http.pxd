@@ -13,6 +13,7 @@ cdef int NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS
 cdef int ORDINARY, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE, SERVER
 cdef Py_ssize_t SEPARATE_BODY, CONTINUE_TO_DISCARD
 
+cpdef release(waiter)
 cdef bytes status_line(int status)
 cdef bytes content_length_line(long long length)
 

@@ -106,6 +106,13 @@ def _learn_length(kind: str, value: bytes) -> int:
     return length
 
 
+def release(waiter) -> None:
+    """Wakes whoever awaits ``waiter`` (a future the sink made for a cycle's receive or send), if anyone
+    still does. Both cycles wake their app this way."""
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
 def status_line(status: int) -> bytes:
     line = _STATUS_LINES.get(status)
     if line is None:  # a code with no registered phrase: the reason phrase may be empty (RFC 9112 4)
@@ -272,11 +279,8 @@ class HTTPCycle:
         self._wake()
 
     def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        waiter, self.waiter = self.waiter, None
+        release(waiter)
 
     async def _wait(self) -> None:
         self.waiter = waiter = self.conn.create_future()

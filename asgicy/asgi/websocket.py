@@ -15,7 +15,7 @@ from collections import deque
 
 from .errors import ASGIEventError, ClientDisconnected, follows_disconnect, log_after_disconnect
 from .events import WWW, event_type, validate_headers, validate_str
-from .http import DenialResponse, build_scope
+from .http import DenialResponse, build_scope, release
 
 logger = logging.getLogger("asgicy.error")
 
@@ -90,11 +90,8 @@ class WebSocketCycle:
             self._wake()
 
     def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        waiter, self.waiter = self.waiter, None
+        release(waiter)
 
     # -- receive ------------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 # cimport them): their fields are C struct members there, not attributes looked up by name on every request.
 cimport cython
 
+from .._cores cimport CompiledCore
+
 # The numbers of asgicy.http.grammar.STATE_NAMES (tests/sansio/test_grammar.py checks they agree).
 cdef enum ParserState:
     REQUEST_LINE = 0
@@ -30,17 +32,12 @@ cdef class Request:
     cdef public long long content_length
 
 
-# Final: no subclass overrides its C methods, so they are called directly rather than through a table.
-@cython.final
-cdef class HTTPParser:
+cdef class HTTPParser(CompiledCore):
     cdef readonly Py_ssize_t max_request_line_size
     cdef readonly Py_ssize_t max_header_size
     cdef readonly Py_ssize_t max_header_count
     cdef long long _max_body  # -1: unlimited
-    cdef bytes _buf
-    cdef Py_ssize_t _pos
     cdef ParserState _state
-    cdef object _error
     cdef Request _request
     cdef bint _http10  # the request being parsed is HTTP/1.0
     cdef Py_ssize_t _header_bytes
@@ -59,13 +56,19 @@ cdef class HTTPParser:
     cdef object _expect
 
 
-    cpdef list feed(self, data)
-    cdef list _parse(self)
     cdef int _run(self, list events) except -1
+    cdef bint _closed(self) noexcept
+    cdef void _stop(self) noexcept
+    @cython.final  # called directly, not through the table (no subclass overrides it)
     cdef int _start_request(self, const char* line, Py_ssize_t n) except -1
+    @cython.final
     cdef int _add_field(self, const char* line, Py_ssize_t n) except -1
+    @cython.final
     cdef void _note_content_length(self, bytes value) noexcept
+    @cython.final
     cdef int _finish_head(self, list events) except -1
+    @cython.final
     cdef int _chunk_size_line(self, const char* line, Py_ssize_t n) except -1
+    @cython.final
     cdef int _end_message(self, list events, tuple trailers) except -1
 

@@ -11,6 +11,8 @@ the specification of this module, and any difference in what the two produce is 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.object cimport PyObject
 from libc.string cimport memchr, memcmp
+
+from .._cores cimport CompiledCore
 cimport cython
 
 from . import errors as E
@@ -109,10 +111,7 @@ cdef class HTTPParser:
         self.max_header_size = max_header_size
         self.max_header_count = max_header_count
         self._max_body = -1 if max_body_size is None else max_body_size
-        self._buf = b""
-        self._pos = 0
         self._state = REQUEST_LINE
-        self._error = None
         self._fields = []
 
     @property
@@ -120,20 +119,6 @@ cdef class HTTPParser:
         return None if self._max_body < 0 else self._max_body
 
     # -- public API ---------------------------------------------------------------------------------
-
-    cpdef list feed(self, data):
-        if self._state == ERROR:
-            return [self._error]
-        if self._state == CLOSED:
-            return []
-        if type(data) is not bytes:
-            data = bytes(data)
-        if self._pos >= PyBytes_GET_SIZE(self._buf):
-            self._buf = data
-        else:
-            self._buf = self._buf[self._pos:] + data
-        self._pos = 0
-        return self._parse()
 
     def resume(self):
         """Continue parsing HTTP after a paused (declined) upgrade request."""
@@ -163,17 +148,11 @@ cdef class HTTPParser:
 
     # -- the state machine --------------------------------------------------------------------------
 
-    cdef list _parse(self):
-        cdef list events = []
-        try:
-            self._run(events)
-        except HTTPProtocolError as exc:
-            self._state = ERROR
-            self._error = exc
-            self._buf = b""
-            self._pos = 0
-            events.append(exc)
-        return events
+    cdef bint _closed(self) noexcept:
+        return self._state == CLOSED
+
+    cdef void _stop(self) noexcept:
+        self._state = ERROR
 
     cdef int _run(self, list events) except -1:
         cdef const char* base = PyBytes_AS_STRING(self._buf)

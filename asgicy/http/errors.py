@@ -9,27 +9,18 @@ an HTTP major version we do not speak).
 
 from __future__ import annotations
 
+from ..errors import ProtocolError
 
-class HTTPProtocolError(Exception):
+
+class HTTPProtocolError(ProtocolError):
     """The peer broke HTTP/1.1 framing rules; answer ``status_hint`` and close the connection."""
+
+    FIELDS = ("message", "status_hint")
 
     def __init__(self, message: str, status_hint: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.status_hint = status_hint
-
-    def __repr__(self) -> str:
-        return f"HTTPProtocolError({self.message!r}, status_hint={self.status_hint})"
-
-    def __eq__(self, other: object) -> bool:
-        # Two errors are the same when they tell the client the same thing: the differential test
-        # compares the Cython and reference parsers by this.
-        if not isinstance(other, HTTPProtocolError):
-            return NotImplemented
-        return (self.message, self.status_hint) == (other.message, other.status_hint)
-
-    def __hash__(self) -> int:
-        return hash((self.message, self.status_hint))
 
 
 # The messages both parsers use, word for word: the differential test holds them to the same text, so

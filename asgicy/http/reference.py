@@ -46,18 +46,10 @@ class Request:
 
     __slots__ = REQUEST_FIELDS
 
-    def __init__(self, method, target, path, query, http_version, headers,
-                 keep_alive, expect_continue, upgrade, content_length):
-        self.method = method
-        self.target = target
-        self.path = path
-        self.query = query
-        self.http_version = http_version
-        self.headers = headers
-        self.keep_alive = keep_alive
-        self.expect_continue = expect_continue
-        self.upgrade = upgrade
-        self.content_length = content_length
+    def __init__(self, *values) -> None:
+        """The fields' values, in the grammar's order (REQUEST_FIELDS)."""
+        for name, value in zip(REQUEST_FIELDS, values, strict=True):
+            setattr(self, name, value)
 
     def __repr__(self) -> str:
         return f"<Request {self.method!r} {self.target!r} HTTP/{self.http_version}>"

@@ -13,6 +13,8 @@ from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
+from .._cores cimport CompiledCore
+
 import struct
 
 from . import errors as E
@@ -77,13 +79,11 @@ cdef inline void _unmask(uint8_t* dst, const uint8_t* src, Py_ssize_t n, const u
         i += 1
 
 
-cdef class Framer:
+cdef class Framer(CompiledCore):
+    """``feed`` and the error latch are CompiledCore's (asgicy/_cores.pyx)."""
     cdef readonly object deflate
     cdef long long _max_size
-    cdef bytes _buf
-    cdef Py_ssize_t _pos
     cdef FramerState _state
-    cdef object _error
     cdef int _opcode
     cdef bint _fin
     cdef uint8_t _mask[4]
@@ -98,10 +98,7 @@ cdef class Framer:
     def __init__(self, max_size=16 * 1024 * 1024, deflate=None):
         self._max_size = -1 if max_size is None else max_size
         self.deflate = deflate
-        self._buf = b""
-        self._pos = 0
         self._state = HEAD
-        self._error = None
         self._frame = bytearray()
         self._message = bytearray()
         self._message_opcode = 0
@@ -117,28 +114,11 @@ cdef class Framer:
 
     # -- receiving ----------------------------------------------------------------------------------
 
-    def feed(self, data):
-        if self._state == ERROR:
-            return [self._error]
-        if self._state == CLOSED:
-            return []
-        if type(data) is not bytes:
-            data = bytes(data)
-        if self._pos >= PyBytes_GET_SIZE(self._buf):
-            self._buf = data
-        else:
-            self._buf = self._buf[self._pos:] + data
-        self._pos = 0
-        cdef list events = []
-        try:
-            self._run(events)
-        except WebSocketProtocolError as exc:
-            self._state = ERROR
-            self._error = exc
-            self._buf = b""
-            self._pos = 0
-            events.append(exc)
-        return events
+    cdef bint _closed(self) noexcept:
+        return self._state == CLOSED
+
+    cdef void _stop(self) noexcept:
+        self._state = ERROR
 
     cdef int _run(self, list events) except -1:
         cdef const uint8_t* base = <const uint8_t*>PyBytes_AS_STRING(self._buf)

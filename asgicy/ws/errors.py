@@ -7,49 +7,40 @@ data, 1009 too big), ``reason`` the reason to send.
 
 from __future__ import annotations
 
+from ..errors import ProtocolError
 
-class WebSocketProtocolError(Exception):
+
+class WebSocketProtocolError(ProtocolError):
     """The client broke the WebSocket rules: close the connection with ``close_code``."""
+
+    FIELDS = ("close_code", "reason")
 
     def __init__(self, close_code: int, reason: str) -> None:
         super().__init__(f"{reason} (close code {close_code})")
         self.close_code = close_code
         self.reason = reason
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, WebSocketProtocolError):
-            return NotImplemented
-        return (self.close_code, self.reason) == (other.close_code, other.reason)
 
-    def __hash__(self) -> int:
-        return hash((self.close_code, self.reason))
+class _ControlFrame:
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
 
     def __repr__(self) -> str:
-        return f"WebSocketProtocolError({self.close_code}, {self.reason!r})"
+        return f"{type(self).__name__}({self.payload!r})"
 
 
-class Ping:
+class Ping(_ControlFrame):
     """A ping frame from the peer; the server answers it with a pong of the same ``payload``."""
 
-    __slots__ = ("payload",)
-
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
-
-    def __repr__(self) -> str:
-        return f"Ping({self.payload!r})"
+    __slots__ = ()
 
 
-class Pong:
+class Pong(_ControlFrame):
     """A pong frame from the peer (an answer to our keepalive ping, or unsolicited)."""
 
-    __slots__ = ("payload",)
-
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
-
-    def __repr__(self) -> str:
-        return f"Pong({self.payload!r})"
+    __slots__ = ()
 
 
 class Close:

@@ -6,6 +6,9 @@
 - ``_static/generated/state-machine.svg``: the request state machine, drawn from
   ``asgicy.http.grammar.TRANSITIONS`` (which tests/sansio/test_state_machine.py checks against both
   parsers).
+- ``_static/generated/connection-states.svg`` and ``_generated/connection-states.md``: an HTTP/1.1
+  connection's life, drawn and tabled from ``asgicy.server.states.TRANSITIONS`` (which
+  tests/integration/test_connection_states.py checks against the running protocol).
 
 - ``_generated/notebooks/NN_name.ipynb``: each tutorial chapter as a notebook a reader can download; every
   chapter's page links to its own (added under the title as the page is read).
@@ -190,11 +193,84 @@ def add_run_it_yourself(app, docname: str, source: list) -> None:
     source[0] = text[:title_end + 1] + RUN_IT_YOURSELF.format(name=name) + text[title_end + 1:]
 
 
+# The connection's states in the drawing; the edges come from asgicy.server.states.TRANSITIONS. Several
+# events between the same two states share one arrow; a state's moves to itself are written under it, and
+# the ways to CLOSED that most states share (a timeout, the peer closing) are listed under the drawing.
+CONNECTION_LAYOUT = {"UPGRADED": (0, 6.2), "IDLE": (0, 2.5), "READING_HEAD": (2.4, 5.2),
+                     "READING_BODY": (2.4, -0.2), "DISCARDING": (0.4, -3.4), "LINGERING": (5.6, -3.4),
+                     "RESPONDING": (7.8, 2.5), "ANSWERING_ERROR": (11.6, -1.2), "CLOSED": (11.6, 2.5)}
+CONNECTION_BENDS = {("IDLE", "RESPONDING"): -0.1, ("RESPONDING", "IDLE"): -0.1, ("DISCARDING", "IDLE"): -0.15,
+                    ("READING_HEAD", "READING_BODY"): 0.0, ("READING_BODY", "ANSWERING_ERROR"): 0.0,
+                    ("ANSWERING_ERROR", "CLOSED"): 0.0, ("RESPONDING", "CLOSED"): 0.0}
+SHARED_ENDINGS = ("timeout", "peer closed", "protocol error")
+
+
+def draw_connection_states(out: Path) -> None:
+    from collections import defaultdict
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    matplotlib.rcParams["svg.hashsalt"] = "asgicy"
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    from asgicy.server.states import CLOSED, TRANSITIONS
+
+    labels = defaultdict(list)
+    stays = defaultdict(list)
+    shared = defaultdict(list)
+    for source, event, target, _ in TRANSITIONS:
+        if source == target:
+            stays[source].append(event)
+        elif target == CLOSED and event in SHARED_ENDINGS:
+            shared[event].append(source)
+        else:
+            labels[(source, target)].append(event)
+    fig, ax = plt.subplots(figsize=(11, 7))
+    ax.set_xlim(-1.4, 13)
+    ax.set_ylim(-5.4, 7)
+    ax.axis("off")
+    for name, (x, y) in CONNECTION_LAYOUT.items():
+        ax.text(x, y, name, ha="center", va="center", fontsize=9, family="monospace", zorder=3,
+                bbox={"boxstyle": "round,pad=0.45", "facecolor": "#eef3fb", "edgecolor": "#34598f"})
+        if stays[name]:
+            ax.text(x + 1.0, y - 0.75, "stays on: " + ", ".join(stays[name]), ha="center", va="center",
+                    fontsize=7.5, style="italic", color="#444444", zorder=3)
+    for (source, target), events in sorted(labels.items()):
+        a, b = CONNECTION_LAYOUT[source], CONNECTION_LAYOUT[target]
+        bend = CONNECTION_BENDS.get((source, target), 0.08)
+        ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>",
+                                     mutation_scale=12, shrinkA=28, shrinkB=28, color="#555555", lw=0.9,
+                                     zorder=1))
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        mx, my = (a[0] + b[0]) / 2 + bend * dy / 2, (a[1] + b[1]) / 2 - bend * dx / 2
+        ax.text(mx, my, "\n".join(events), fontsize=8, ha="center", va="center", color="#222222", zorder=2,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+    note = "\n".join(f"{event} goes to CLOSED from " + ", ".join(sources) for event, sources in shared.items())
+    ax.text(-1.3, -4.9, note, fontsize=8, color="#7a2020", va="center")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+
+
+def connection_states_table() -> str:
+    from asgicy.server.states import TRANSITIONS
+
+    lines = ["| In state | on | goes to | why |", "|---|---|---|---|"]
+    for source, event, target, why in TRANSITIONS:
+        lines.append(f"| `{source}` | {event} | `{target}` | {why} |")
+    return "\n".join(lines) + "\n"
+
+
 def generate(app) -> None:
     source = Path(app.srcdir)
     _write_if_changed(source / "reference" / "options.md", options_page())
     _write_if_changed(source / "_generated" / "limits.md", limits_table())
     draw_state_machine(source / "_static" / "generated" / "state-machine.svg")
+    draw_connection_states(source / "_static" / "generated" / "connection-states.svg")
+    _write_if_changed(source / "_generated" / "connection-states.md", connection_states_table())
     notebooks(source)
 
 

@@ -9,7 +9,7 @@ import sys
 import urllib.request
 from importlib.machinery import EXTENSION_SUFFIXES
 
-COMPILED = ["asgicy.http._parser", "asgicy.ws._framer", "asgicy.asgi.events", "asgicy.asgi.sink",
+COMPILED = ["asgicy._cores", "asgicy.http._parser", "asgicy.ws._framer", "asgicy.asgi.events", "asgicy.asgi.sink",
             "asgicy.asgi.http", "asgicy.server.connection", "asgicy.server.protocol", "asgicy.server.eager",
             "asgicy.server._coroutines"]
 
