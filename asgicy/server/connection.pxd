@@ -6,24 +6,27 @@ cdef Py_ssize_t BATCH_LIMIT, WRITEV_SIZE  # C ints when compiled: compared on ev
 
 cdef class Connection(ResponseSink)
 
-cdef class SharedState:
-    cdef public list held
+cdef class ServerState:
+    cdef public object config, app, loop, runner, access, trusted, ssl_context, tls_info
+    cdef public set connections, cycles, tasks
+    cdef public list held_connections
     cdef public Py_ssize_t requests
     cdef public double clock
     cdef public dict lifespan_state
     cdef public bytes server_header, date_header, date_and_server_header
+    cdef public bint access_log, time_requests
 
     @cython.locals(conn=Connection)
     cpdef flush_held(self)
 
 cdef class Connection(ResponseSink):
-    cdef public SharedState state
+    cdef public ServerState state
     cdef public object config, loop, transport, client, server, scheme, tls
     cdef public bint reading_paused, closed, writev
     cdef public list drain_waiters
     cdef public list batch
     cdef public Py_ssize_t batch_size
-    cdef public bint collecting, held
+    cdef public bint collecting, output_held
 
     cpdef write(self, data)
     cpdef flush_batch(self)

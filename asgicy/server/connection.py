@@ -8,16 +8,20 @@ import logging
 import os
 import stat
 import sys
+from email.utils import formatdate
 
 from ..asgi.errors import ClientDisconnected
 from ..asgi.sink import ResponseSink
+from ..proxy import TrustedPeers
+from .eager import AppRunner
+from .logs import AccessLogger
 
 logger = logging.getLogger("asgicy.error")
 
 # Bytes read per step when a file cannot go through sendfile (TLS, or a transport without a socket).
 FILE_COPY_CHUNK = 256 * 1024
 # Writes collected while a read is being handled go to the transport together once they reach this size
-# (and otherwise at the end of the event loop's turn, see SharedState.flush_held), so an app that streams
+# (and otherwise at the end of the event loop's turn, see ServerState.flush_held), so an app that streams
 # without waiting still meets the transport's flow control (uvloop's default high-water mark is 64 KiB).
 BATCH_LIMIT = 64 * 1024
 # From this size a batch of several pieces is handed over as it is, for the transport to gather with one
@@ -41,23 +45,49 @@ def writelines_pauses(transport) -> bool:
 TICK = 0.5
 
 
-class SharedState:
-    """The part of a server's state its connections read on every request: compiled, C fields (see
-    connection.pxd), where the rest of ``ServerState`` (server.py, which builds on this) is looked up by
-    name."""
+class ServerState:
+    """What every connection of one server shares: its config and app, the runner and the registries
+    shutdown walks (connections, cycles whose app runs, tasks), the clock and the Date/Server lines, the
+    lifespan state each scope gets a copy of, and the connections whose output waits for the end of the
+    loop's turn. Compiled (connection.pxd), the fields a request reads are C fields."""
 
-    def __init__(self) -> None:
+    def __init__(self, config, app, loop, ssl_context=None, tls_info=None) -> None:
+        self.config = config
+        self.app = app
+        self.loop = loop
+        self.connections: set = set()
+        self.cycles: set = set()  # requests whose app is running
+        self.tasks: set = set()
+        self.runner = AppRunner(loop, self.tasks)  # runs apps eagerly, on pooled host tasks
         self.requests = 0  # responses completed, for --limit-max-requests
         # The event loop's time at the last tick. A deadline the ticker checks needs no finer clock than
         # the ticker itself, and reading this costs nothing where loop.time() is a call per response.
         self.clock = 0.0
         self.lifespan_state = None  # the lifespan state dict every scope gets a copy of (None: no "state")
-        self.server_header = b""
+        self.server_header = b"server: asgicy\r\n" if config.server_header else b""
         self.date_header = b""
-        self.date_and_server_header = b""  # the two lines most responses get, joined
+        self.date_and_server_header = self.server_header  # the two lines most responses get, joined
+        self.access_log = config.access_log
+        self.access = AccessLogger(config.access_log_format)
+        # Only a format with a duration atom pays for a clock read per request.
+        self.time_requests = config.access_log and self.access.format is not None and self.access.format.timed
+        self.trusted = TrustedPeers.parse(config.forwarded_allow_ips)
+        self.ssl_context = ssl_context
+        self.tls_info = tls_info
         # Connections whose reads wrote something that waits for the end of this turn of the event loop
         # (Connection.end_collecting); flush_held hands it all to the transports then.
-        self.held: list = []
+        self.held_connections: list = []
+        self.refresh_date()
+
+    def refresh_date(self) -> None:
+        """The server's tick: the clock, and the Date line (RFC 9110 6.6.1: one-second resolution)."""
+        self.clock = self.loop.time()
+        if self.config.date_header:
+            self.date_header = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
+            self.date_and_server_header = self.date_header + self.server_header
+
+    def log_access(self, conn, cycle) -> None:
+        self.access.log(conn, cycle)
 
     def flush_held(self) -> None:
         """Runs once per turn of the event loop in which reads wrote something, after every read of the
@@ -72,10 +102,10 @@ class SharedState:
         second rose 9.6%, with the same one read and one write per request (docs/architecture.md).
         The cost: one more epoll_pwait per busy turn, and a read's responses wait for the other reads of
         its turn."""
-        held = self.held
-        self.held = []
+        held = self.held_connections
+        self.held_connections = []
         for conn in held:
-            conn.held = False
+            conn.output_held = False
             try:
                 conn.flush_batch()
             except Exception:  # asyncio's and uvloop's transports do not raise here; one that did must not
@@ -92,7 +122,7 @@ class Connection(ResponseSink):
     asyncio.Protocol so that Cython can compile it to an extension type."""
 
     def __init__(self, state) -> None:
-        self.state = state  # the ServerState shared by every connection
+        self.state = state  # the server's ServerState, shared by every connection
         self.config = state.config
         self.loop = state.loop
         self.transport = None
@@ -108,12 +138,12 @@ class Connection(ResponseSink):
         self.closed = False
         # While a read is handled (``collecting``: apps run eagerly inside it) writes are collected in
         # ``batch`` and handed to the transport as one, so sixteen pipelined responses cost one send(2),
-        # not sixteen, and they go at the end of the loop's turn (``held``: SharedState.flush_held). A write
+        # not sixteen, and they go at the end of the loop's turn (``output_held``: ServerState.flush_held). A write
         # with neither (an app running in a task) goes straight through.
         self.batch: list = []
         self.batch_size = 0
         self.collecting = False
-        self.held = False
+        self.output_held = False
 
     def eof_received(self):
         # asyncio.Protocol's answer, which this class no longer inherits: None lets the transport close.
@@ -141,7 +171,7 @@ class Connection(ResponseSink):
     def write(self, data: bytes) -> None:
         if self.closed:
             return
-        if not self.collecting and not self.held:
+        if not self.collecting and not self.output_held:
             self.transport.write(data)
             return
         batch = self.batch
@@ -154,7 +184,7 @@ class Connection(ResponseSink):
         """Writes ``first`` then ``second`` (a response head and a large body) without joining them."""
         if self.closed:
             return
-        if not self.collecting and not self.held:
+        if not self.collecting and not self.output_held:
             self._gather((first, second))
             return
         batch = self.batch
@@ -175,11 +205,11 @@ class Connection(ResponseSink):
 
     def end_collecting(self) -> None:
         """The end of a read (or of a callback that collects like one): what it wrote is held for the end
-        of the loop's turn (SharedState.flush_held), the connection listed there once."""
+        of the loop's turn (ServerState.flush_held), the connection listed there once."""
         self.collecting = False
-        if self.batch and not self.held:  # (closed meanwhile, flush_batch drops it)
-            self.held = True
-            held = self.state.held
+        if self.batch and not self.output_held:  # (closed meanwhile, flush_batch drops it)
+            self.output_held = True
+            held = self.state.held_connections
             held.append(self)
             if len(held) == 1:
                 self.loop.call_soon(self.state.flush_held)

@@ -7,14 +7,14 @@ cdef object _NOTHING, RETURNED
 
 cdef _call_app(app, HTTPCycle cycle, context)
 
-cdef class Host:
+cdef class HostTask:
     cdef public object task, inbox, cancelling
 
 cdef class AppRunner:
     cdef public object loop, tasks, base_context
     cdef public list idle
 
-    @cython.locals(host=Host, idle=list)
+    @cython.locals(host=HostTask, idle=list)
     cpdef run(self, app, HTTPCycle cycle)
-    cdef _take_out(self, Host host)
-    cdef _release(self, Host host)
+    cdef _take_out(self, HostTask host)
+    cdef _release(self, HostTask host)

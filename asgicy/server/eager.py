@@ -112,7 +112,7 @@ class Resumption:
         self.coro.close()
 
 
-class Host:
+class HostTask:
     """A task that waits in ``inbox`` for a suspended app to resume, runs it to the end, and waits again.
 
     ``cancelling`` is the task's method of that name: a host that was asked to cancel (shutdown, or an
@@ -181,22 +181,22 @@ class AppRunner:
         self._take_out(host)  # the app's until it finishes: _release puts it back
         host.inbox.set_result(Resumption(coro, context, pending, cycle))
 
-    def _take_out(self, host: Host) -> None:
+    def _take_out(self, host: HostTask) -> None:
         idle = self.idle
         if idle and idle[-1] is host:
             idle.pop()
         elif host in idle:
             idle.remove(host)
 
-    def _release(self, host: Host) -> None:
+    def _release(self, host: HostTask) -> None:
         """Back to the pool after serving a suspended app (_serve has seen that it was not cancelled)."""
         if len(self.idle) >= IDLE_HOSTS:
             host.inbox.set_result(None)  # enough idle hosts already: this one ends
         else:
             self.idle.append(host)
 
-    def _new_host(self) -> Host:
-        host = Host()
+    def _new_host(self) -> HostTask:
+        host = HostTask()
         host.inbox = self.loop.create_future()
         host.task = task = self.loop.create_task(self._serve(host), context=self.base_context.copy())
         host.cancelling = task.cancelling
@@ -208,7 +208,7 @@ class AppRunner:
         self.tasks.discard(task)
         self.idle[:] = [host for host in self.idle if host.task is not task]
 
-    async def _serve(self, host: Host) -> None:
+    async def _serve(self, host: HostTask) -> None:
         while True:
             resumption = await host.inbox
             if resumption is None:

@@ -171,7 +171,7 @@ class HTTPProtocol(Connection):
         if self.idle_deadline and not self.discarding:
             self.idle_deadline = 0.0
         # Apps run eagerly in here (eager.py); what they write goes out in one piece, at the end of the
-        # loop's turn with the other connections' (SharedState.flush_held).
+        # loop's turn with the other connections' (ServerState.flush_held).
         self.collecting = True
         try:
             self._process(self.parser.feed(data))

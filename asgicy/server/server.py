@@ -15,15 +15,11 @@ import socket
 import stat
 import time
 from collections.abc import Callable
-from email.utils import formatdate
 
 from ..config import Config
 from ..http import IMPLEMENTATION
-from ..proxy import TrustedPeers
-from .connection import TICK, SharedState
-from .eager import AppRunner
+from .connection import TICK, ServerState
 from .lifespan import Lifespan
-from .logs import AccessLogger
 from .protocol import HTTPProtocol, ProxyProtocolHTTP
 from .tls import TLSConfigError, TLSInfo, create_ssl_context
 from .wsgi import as_asgi3
@@ -34,45 +30,6 @@ logger = logging.getLogger("asgicy.error")
 
 class StartupError(Exception):
     """The server could not start (a bind failed, lifespan startup failed); the message says why."""
-
-
-class ServerState(SharedState):
-    """What every connection of one server shares."""
-
-    def __init__(self, config: Config, app, loop) -> None:
-        super().__init__()
-        self.config = config
-        self.app = app
-        self.loop = loop
-        self.connections: set = set()
-        self.cycles: set = set()  # requests whose app is running
-        self.tasks: set = set()
-        self.runner = AppRunner(loop, self.tasks)  # runs apps eagerly, on pooled host tasks
-        self.server_header = b"server: asgicy\r\n" if config.server_header else b""
-        self.date_and_server_header = self.server_header
-        self.access_log = config.access_log
-        self._access = AccessLogger(config.access_log_format)
-        # Only a format with a duration atom pays for a clock read per request.
-        self.time_requests = config.access_log and self._access.format is not None and self._access.format.timed
-        self.trusted = TrustedPeers.parse(config.forwarded_allow_ips)
-        self.ssl_context = None
-        self.tls_info = None
-        if config.is_ssl:
-            try:
-                self.ssl_context = create_ssl_context(config)
-            except TLSConfigError as exc:
-                raise StartupError(str(exc)) from None
-            self.tls_info = TLSInfo(self.ssl_context, config.ssl_certfile)
-        self.refresh_date()
-
-    def refresh_date(self) -> None:
-        self.clock = self.loop.time()
-        if self.config.date_header:
-            self.date_header = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
-            self.date_and_server_header = self.date_header + self.server_header
-
-    def log_access(self, conn, cycle) -> None:
-        self._access.log(conn, cycle)
 
 
 class Server:
@@ -103,7 +60,14 @@ class Server:
         self._started_event = self._started_event or asyncio.Event()
         config = self.config
         app = as_asgi3(config.app, config.interface, config.wsgi_threads, config.workers > 1)
-        self.state = state = ServerState(self.config, app, loop)
+        ssl_context = tls_info = None
+        if self.config.is_ssl:
+            try:
+                ssl_context = create_ssl_context(self.config)
+            except TLSConfigError as exc:
+                raise StartupError(str(exc)) from None
+            tls_info = TLSInfo(ssl_context, self.config.ssl_certfile)
+        self.state = state = ServerState(self.config, app, loop, ssl_context, tls_info)
         lifespan = None
         if self.config.lifespan != "off":
             lifespan = Lifespan(app, self.config.lifespan)

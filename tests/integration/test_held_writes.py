@@ -1,5 +1,5 @@
 """What reads write is held to the end of the event loop's turn, then handed over connection by connection
-(SharedState.flush_held in server/connection.py).
+(ServerState.flush_held in server/connection.py).
 
 The order of one connection's bytes must survive it: a write made after the read while the read's output
 is still held (by a task woken before the flush's callback) joins it rather than overtaking it. And the holding
@@ -64,8 +64,8 @@ async def test_reads_of_one_turn_write_after_all_of_them():
     for n, (protocol, transport) in enumerate(made):
         assert len(transport.writes) == 1  # then one write per connection
         assert transport.writes[0].startswith(b"HTTP/1.1 200 ") and transport.writes[0].endswith(b"/c%d   " % n)
-        assert not protocol.held
-    assert state.held == []
+        assert not protocol.output_held
+    assert state.held_connections == []
 
 
 async def test_a_write_after_the_read_joins_held_output_instead_of_overtaking_it():
@@ -81,7 +81,7 @@ async def test_a_write_after_the_read_joins_held_output_instead_of_overtaking_it
         protocol.collecting = True  # as data_received does while it handles a read
         protocol.write(b"first ")
         protocol.end_collecting()
-        seen.append((protocol.held, list(transport.writes)))
+        seen.append((protocol.output_held, list(transport.writes)))
         protocol.write(b"second ")
         protocol.write_two(b"third ", b"fourth")
         seen.append(list(transport.writes))
@@ -90,7 +90,7 @@ async def test_a_write_after_the_read_joins_held_output_instead_of_overtaking_it
     await turns()
     assert seen == [(True, []), []]  # held, and the later writes held behind it
     assert b"".join(transport.writes) == b"first second third fourth"
-    assert len(transport.writes) == 1 and not protocol.held
+    assert len(transport.writes) == 1 and not protocol.output_held
 
 
 async def test_an_app_that_suspends_mid_response_sends_its_pieces_in_order():
@@ -141,7 +141,7 @@ async def test_a_failing_transport_does_not_hold_back_the_others(caplog):
     assert [len(transport.writes) for _, transport in made] == [1, 0, 1]
     assert made[1][1].aborted and not made[0][1].aborted
     assert "writing to 127.0.0.1:50000 failed" in caplog.text
-    assert state.held == []
+    assert state.held_connections == []
 
 
 async def test_responses_to_many_connections_arrive_whole(serve):
