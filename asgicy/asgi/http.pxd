@@ -18,7 +18,7 @@ cdef bytes status_line(int status)
 cdef bytes content_length_line(long long length)
 
 @cython.locals(raw_path=bytes, path=str, method=str, scope=dict)
-cpdef dict build_scope(ParsedRequest request, client, server, str root_path, str scheme, dict state)
+cpdef dict build_scope(ParsedRequest request, client, server, str root_path, str scheme, dict lifespan_state)
 
 cdef class HTTPCycle:
     cdef public object scope
@@ -31,7 +31,7 @@ cdef class HTTPCycle:
     cdef public list body
     cdef public Py_ssize_t body_size
     cdef public object waiter
-    cdef public int state, status
+    cdef public int stage, status
     cdef public bytes head_fields
     cdef public long long content_length, bytes_sent, response_size
     cdef public bint chunked, no_body, trailers_done, path_sent, sends_body

@@ -34,7 +34,8 @@ logger = logging.getLogger("asgicy.error")
 # ASGI HTTP spec 2.4: send after disconnect raises (ClientDisconnected), so we may claim 2.4.
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 
-# Response states. TRAILERS: the last body was sent and trailer fields are awaited (the trailers extension).
+# The stages of a response (HTTPCycle.stage). TRAILERS: the last body was sent and trailer fields are
+# awaited (the trailers extension).
 NOT_STARTED, STARTED, STREAMING, TRAILERS, COMPLETE = range(5)
 
 # The response extensions asgicy implements over HTTP/1.1 (asgiref specs/extensions.rst). Every http scope
@@ -141,7 +142,7 @@ _SCOPE_TEMPLATE_WITH_STATE = dict.fromkeys(_SCOPE_KEYS + ("state", "extensions")
 _SCOPE_TEMPLATE_WITH_STATE.update(_SCOPE_TEMPLATE)
 
 
-def build_scope(request, client, server, root_path: str, scheme: str, state) -> dict:
+def build_scope(request, client, server, root_path: str, scheme: str, lifespan_state) -> dict:
     """The ``http`` scope for a parsed request (ASGI HTTP spec, 'HTTP Connection Scope')."""
     raw_path = request.path
     path = raw_path.decode("ascii")  # the parser only lets visible ASCII through
@@ -150,11 +151,11 @@ def build_scope(request, client, server, root_path: str, scheme: str, state) -> 
     method = _METHODS.get(request.method)
     if method is None:
         method = request.method.decode("ascii")
-    if state is None:
+    if lifespan_state is None:
         scope = _SCOPE_TEMPLATE.copy()
     else:
         scope = _SCOPE_TEMPLATE_WITH_STATE.copy()
-        scope["state"] = state.copy()
+        scope["state"] = lifespan_state.copy()
     scope["asgi"] = ASGI_VERSION.copy()
     if request.http_version != "1.1":
         scope["http_version"] = request.http_version
@@ -225,7 +226,7 @@ class HTTPCycle:
         self.disconnect_delivered = False  # receive has returned http.disconnect
         self.waiter = None
         self.continue_pending = self.request.expect_continue
-        self.state = NOT_STARTED
+        self.stage = NOT_STARTED
         self.status = 0
         self.head_fields = b""
         self.content_length = -1
@@ -244,17 +245,17 @@ class HTTPCycle:
     # Where the response is, for the carrier (the stage constants are C ints when compiled).
     @property
     def response_begun(self) -> bool:
-        return self.state != NOT_STARTED
+        return self.stage != NOT_STARTED
 
     @property
     def response_done(self) -> bool:
-        return self.state == COMPLETE
+        return self.stage == COMPLETE
 
     # -- fed by the server --------------------------------------------------------------------------
 
     def feed_body(self, data: bytes) -> int:
         """Buffers a piece of body for receive(); returns how many bytes were kept (0: dropped)."""
-        if self.state == COMPLETE or self.disconnected:
+        if self.stage == COMPLETE or self.disconnected:
             return 0  # nobody will read it: drop it rather than buffer it
         # RFC 9110 10.1.1: a client that sends its body without waiting needs no 100 Continue.
         self.continue_pending = False
@@ -301,7 +302,7 @@ class HTTPCycle:
                     # RFC 9110 10.1.1: answer 100-continue only once the app asks for the body, so an
                     # app that refuses the request never invites the upload.
                     self.continue_pending = False
-                    if self.state <= STARTED:  # nothing of the final response is on the wire yet
+                    if self.stage <= STARTED:  # nothing of the final response is on the wire yet
                         self.conn.write(_CONTINUE)
                 await self._wait()
             if self.body or self.body_complete:
@@ -314,7 +315,7 @@ class HTTPCycle:
                 self.final_delivered = not more
                 return {"type": "http.request", "body": body, "more_body": more}
         # The whole request was delivered: what comes next is the end of the exchange.
-        while self.state != COMPLETE and not self.disconnected:
+        while self.stage != COMPLETE and not self.disconnected:
             await self._wait()
         self.disconnect_delivered = True
         return dict(_DISCONNECT)
@@ -331,26 +332,26 @@ class HTTPCycle:
         # Everything _send_now leaves: events that are not plain dicts, values that need validating (the
         # validators name the problem), events out of order, and the extensions.
         kind = event_type(message)
-        state = self.state
-        if kind == self.body_event and state != NOT_STARTED:
+        stage = self.stage
+        if kind == self.body_event and stage != NOT_STARTED:
             body = validate_bytes(kind, message, "body")
             more_body = validate_bool(kind, message, "more_body")
-            if state >= TRAILERS:
+            if stage >= TRAILERS:
                 return self._after_body(kind)
             if self._write_body(kind, body, more_body):
                 await self._drain()
         elif kind == self.start_event:
-            if state == COMPLETE:
+            if stage == COMPLETE:
                 return self._after_complete(kind)
-            if state != NOT_STARTED:
+            if stage != NOT_STARTED:
                 raise ASGIEventError(kind, f"unexpected {kind!r}: the response was already started; "
                                      f"expected {self.body_event!r}", WWW)
             self._start(kind, message if type(message) is dict else dict(message))
         elif self.extended and kind in _EXTENSION_SENDERS:
-            if state == NOT_STARTED and kind != EARLY_HINT_EVENT:
+            if stage == NOT_STARTED and kind != EARLY_HINT_EVENT:
                 raise ASGIEventError(kind, f"expected {self.start_event!r} first, got {kind!r}", EXTENSIONS)
             await _EXTENSION_SENDERS[kind](self, kind, message)
-        elif state == NOT_STARTED:
+        elif stage == NOT_STARTED:
             raise ASGIEventError(kind, f"expected {self.start_event!r} first, got {kind!r}", WWW)
         else:
             raise ASGIEventError(kind, f"unexpected {kind!r} after {self.start_event!r}; "
@@ -365,16 +366,16 @@ class HTTPCycle:
             return UNHANDLED
         event = message
         kind = event.get("type")
-        state = self.state
+        stage = self.stage
         if kind == self.body_event:
-            if state == NOT_STARTED or state >= TRAILERS:
+            if stage == NOT_STARTED or stage >= TRAILERS:
                 return UNHANDLED
             body = event.get("body", b"")
             more_body = event.get("more_body", False)
             if type(body) is not bytes or (more_body is not False and more_body is not True):
                 return UNHANDLED
             return DRAIN if self._write_body(kind, body, more_body) else SENT
-        if kind == self.start_event and state == NOT_STARTED and type(kind) is str:
+        if kind == self.start_event and stage == NOT_STARTED and type(kind) is str:
             self._start(kind, event)
             return SENT
         return UNHANDLED
@@ -408,7 +409,7 @@ class HTTPCycle:
             self.response_size += sent
             if sent < length:  # the file shrank under us: the promised bytes cannot all come
                 self.keep_alive = False
-                self.state = COMPLETE
+                self.stage = COMPLETE
                 conn.abort_response(self)
                 raise ASGIEventError(kind, f"the file ended after {sent} of the {length} bytes to send "
                                      "(was it truncated while being sent?)", EXTENSIONS)
@@ -424,8 +425,8 @@ class HTTPCycle:
         if 0 <= self.content_length < self.bytes_sent + length and self.sends_body:
             raise ASGIEventError(kind, f"body exceeds the Content-Length the response announced "
                                  f"({self.content_length} bytes)", "RFC 9110 8.6")
-        if self.state == STARTED:
-            self.state = STREAMING
+        if self.stage == STARTED:
+            self.stage = STREAMING
             return self._head(length, more_body)
         return b""
 
@@ -435,11 +436,11 @@ class HTTPCycle:
         self.bytes_sent += length
         if not more_body:
             if self.trailers == SEND_TRAILERS:
-                self.state = TRAILERS  # the last chunk goes out with the trailer fields
+                self.stage = TRAILERS  # the last chunk goes out with the trailer fields
             else:
                 if self.chunked:
                     data += b"0\r\n\r\n"
-                self.state = COMPLETE
+                self.stage = COMPLETE
                 if self.sends_body and self.bytes_sent < self.content_length:
                     logger.error("ASGI app finished a response with %d of the %d bytes its Content-Length "
                                  "announced; closing the connection", self.bytes_sent, self.content_length)
@@ -453,7 +454,7 @@ class HTTPCycle:
         elif data:
             self.response_size += len(data)
             self.conn.write(data)
-        if self.state == COMPLETE:
+        if self.stage == COMPLETE:
             self._wake()
             self.conn.response_complete(self)
 
@@ -463,7 +464,7 @@ class HTTPCycle:
             raise ClientDisconnected("the client disconnected")
 
     def _after_body(self, kind: str) -> None:
-        if self.state == TRAILERS:
+        if self.stage == TRAILERS:
             raise ASGIEventError(kind, f"the last body event was sent and the response announced trailers: "
                                  f"only {TRAILERS_EVENT!r} may follow", EXTENSIONS)
         return self._after_complete(kind)
@@ -528,7 +529,7 @@ class HTTPCycle:
             sendable = (self.http_version == "1.1" and not self.is_head and not self.no_body
                         and _accepts_trailers(self.request))
             self.trailers = SEND_TRAILERS if sendable else DROP_TRAILERS
-        self.state = STARTED
+        self.stage = STARTED
         if self.disconnected:
             raise ClientDisconnected("the client disconnected")
 
@@ -588,7 +589,7 @@ class HTTPCycle:
                                      "before the content", "RFC 9110 6.5.1")
         if self.trailers == NO_TRAILERS:
             raise ASGIEventError(kind, f"trailers need 'trailers': True in {self.start_event!r}", EXTENSIONS)
-        if self.state < TRAILERS:
+        if self.stage < TRAILERS:
             raise ASGIEventError(kind, "trailers come after the last body event (more_body False)", EXTENSIONS)
         if self.trailers_done:
             return self._after_complete(kind)
@@ -603,7 +604,7 @@ class HTTPCycle:
         if more_trailers:
             return
         data = b"0\r\n" + b"".join(self.trailer_fields) + b"\r\n"
-        self.state = COMPLETE
+        self.stage = COMPLETE
         self.response_size += len(data)
         self.conn.write(data)
         self._wake()
@@ -615,9 +616,9 @@ class HTTPCycle:
             raise ASGIEventError(kind, f"'links' must be an iterable of bytes, not {type(links).__name__}",
                                  EXTENSIONS)
         fields = validate_headers(kind, [(b"link", link) for link in links], "links")
-        if self.state == COMPLETE:
+        if self.stage == COMPLETE:
             return self._after_complete(kind)
-        if self.state >= STREAMING:
+        if self.stage >= STREAMING:
             raise ASGIEventError(kind, "an early hint must come before the response head, which was sent with "
                                  "the first body event", "RFC 8297 2")
         if self.disconnected:
@@ -633,9 +634,9 @@ class HTTPCycle:
         if not isinstance(path, (str, os.PathLike)):
             raise ASGIEventError(kind, f"'path' must be a str, not {type(path).__name__}", EXTENSIONS)
         path = os.fspath(path)
-        if self.state == COMPLETE:
+        if self.stage == COMPLETE:
             return self._after_complete(kind)
-        if self.state != STARTED:
+        if self.stage != STARTED:
             raise ASGIEventError(kind, f"{PATHSEND_EVENT!r} sends the whole body: it cannot follow body events",
                                  EXTENSIONS)
         if not os.path.isabs(path):
@@ -667,7 +668,7 @@ class HTTPCycle:
         offset = validate_int(kind, message, "offset")
         count = validate_int(kind, message, "count")
         more_body = validate_bool(kind, message, "more_body")
-        if self.state >= TRAILERS:
+        if self.stage >= TRAILERS:
             return self._after_body(kind)
         size = _regular_file_size(self.conn, kind, fd, f"file descriptor {fd}")
         position = self.conn.file_position(fd) if offset is None else offset
@@ -688,7 +689,7 @@ class HTTPCycle:
         it returned. What there is to log about it is logged inside ``context``, the app's own (a logging
         filter may read the request's context variables); None when that is the current one."""
         try:
-            if exc is not None or (self.state != COMPLETE and not self.disconnected):
+            if exc is not None or (self.stage != COMPLETE and not self.disconnected):
                 if context is None:
                     self._app_ended_badly(exc)
                 else:
@@ -699,7 +700,7 @@ class HTTPCycle:
     def _app_ended_badly(self, exc) -> None:
         """The ASGI spec's rules for an app that raised, or returned before its response was complete."""
         if exc is None:
-            if self.state == NOT_STARTED:
+            if self.stage == NOT_STARTED:
                 logger.error("ASGI callable returned without starting a response")
             else:
                 logger.error("ASGI callable returned without completing the response")
@@ -717,13 +718,13 @@ class HTTPCycle:
 
     def _fail(self) -> None:
         """The app failed: a 500 if nothing was written yet, otherwise cut the connection (ASGI spec)."""
-        if self.disconnected or self.state == COMPLETE:
+        if self.disconnected or self.stage == COMPLETE:
             return
-        if self.state <= STARTED:
+        if self.stage <= STARTED:
             self.respond_plain(500, b"Internal Server Error")
         else:
             self.keep_alive = False
-            self.state = COMPLETE
+            self.stage = COMPLETE
             self.conn.abort_response(self)
 
     def respond_plain(self, status: int, body: bytes) -> None:
@@ -738,7 +739,7 @@ class HTTPCycle:
         data = self._head(len(body), False)
         if not self.is_head:
             data += body
-        self.state = COMPLETE
+        self.stage = COMPLETE
         self.response_size += len(data)
         self.conn.write(data)
         self.conn.response_complete(self)

@@ -26,8 +26,9 @@ _HANDSHAKE_HEADERS = {b"sec-websocket-protocol", b"sec-websocket-accept", b"sec-
                       b"upgrade", b"connection", b"content-length", b"transfer-encoding"}
 
 
-def build_websocket_scope(request, client, server, root_path: str, scheme: str, state, subprotocols: list) -> dict:
-    scope = build_scope(request, client, server, root_path, scheme, state)
+def build_websocket_scope(request, client, server, root_path: str, scheme: str, lifespan_state,
+                          subprotocols: list) -> dict:
+    scope = build_scope(request, client, server, root_path, scheme, lifespan_state)
     scope["type"] = "websocket"
     scope["asgi"]["spec_version"] = "2.5"
     scope["scheme"] = "wss" if scheme == "https" else "ws"

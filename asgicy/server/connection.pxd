@@ -20,7 +20,7 @@ cdef class ServerState:
     cpdef flush_held(self)
 
 cdef class Connection(ResponseSink):
-    cdef public ServerState state
+    cdef public ServerState server_state
     cdef public object config, loop, transport, client, server, scheme, tls
     cdef public bint reading_paused, closed, writev
     cdef public list drain_waiters

@@ -122,7 +122,7 @@ class Connection(ResponseSink):
     asyncio.Protocol so that Cython can compile it to an extension type."""
 
     def __init__(self, state) -> None:
-        self.state = state  # the server's ServerState, shared by every connection
+        self.server_state = state  # the server's ServerState, shared by every connection
         self.config = state.config
         self.loop = state.loop
         self.transport = None
@@ -209,10 +209,10 @@ class Connection(ResponseSink):
         self.collecting = False
         if self.batch and not self.output_held:  # (closed meanwhile, flush_batch drops it)
             self.output_held = True
-            held = self.state.held_connections
+            held = self.server_state.held_connections
             held.append(self)
             if len(held) == 1:
-                self.loop.call_soon(self.state.flush_held)
+                self.loop.call_soon(self.server_state.flush_held)
 
     def flush_batch(self) -> None:
         """Hands what was collected to the transport (which may then pause writing: see drain)."""
@@ -329,7 +329,7 @@ class Connection(ResponseSink):
             os.close(duplicate)
 
     def default_headers(self, has_date: bool, has_server: bool) -> bytes:
-        state = self.state
+        state = self.server_state
         if has_date:
             return b"" if has_server else state.server_header
         return state.date_header if has_server else state.date_and_server_header

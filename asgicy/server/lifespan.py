@@ -23,7 +23,7 @@ class Lifespan:
     def __init__(self, app, mode: str) -> None:
         self.app = app
         self.mode = mode
-        self.state: dict = {}
+        self.lifespan_state: dict = {}
         self.supported = True
         self.failed = False  # startup or shutdown reported failure; the server exits non-zero
         self.error_message = ""
@@ -35,7 +35,7 @@ class Lifespan:
 
     async def startup(self) -> None:
         """Runs the app's startup; afterwards ``supported`` and ``failed`` tell what happened."""
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.lifespan_state}
         self._task = asyncio.get_running_loop().create_task(self._run(scope))
         await self._receive_queue.put({"type": "lifespan.startup"})
         await self._startup_done.wait()

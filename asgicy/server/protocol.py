@@ -154,7 +154,7 @@ class HTTPProtocol(Connection):
         self.writev = writelines_pauses(transport)
         self.client = _client_address(transport)
         self.server = _server_address(transport)
-        state = self.state
+        state = self.server_state
         state.connections.add(self)
         self.head_deadline = self.loop.time() + self.config.timeout_header_read
         if state.tls_info is not None:
@@ -219,7 +219,7 @@ class HTTPProtocol(Connection):
                          "mid-response" if current.response_begun else "mid-request",
                          exc or "closed by the client")
         self.closed = True
-        self.state.connections.discard(self)
+        self.server_state.connections.discard(self)
         for cycle in (self.current, *self.pipeline):
             if cycle is not None:
                 cycle.disconnect()
@@ -234,7 +234,7 @@ class HTTPProtocol(Connection):
     def _on_request(self, parsed) -> None:
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
-        state = self.state
+        state = self.server_state
         client, scheme = self.client, self.scheme
         if self.proxy_trusted and _names_proxy_headers(parsed.headers):
             client, scheme = forwarded_client(parsed.headers, client, scheme, state.trusted)
@@ -247,7 +247,7 @@ class HTTPProtocol(Connection):
             else:
                 self.pipeline.append(upgrade)
             return
-        scope = build_scope(parsed, client, self.server, self.root_path, scheme, self.state.lifespan_state)
+        scope = build_scope(parsed, client, self.server, self.root_path, scheme, self.server_state.lifespan_state)
         if self.tls is not None:
             scope["extensions"]["tls"] = self.tls
         cycle = new_cycle(scope, parsed, self)
@@ -299,8 +299,8 @@ class HTTPProtocol(Connection):
         self.current = None
         self.closed = True  # this protocol is done with the transport; the WebSocket owns it now
         self.upgraded = True
-        self.state.connections.discard(self)
-        self.state.connections.add(ws)
+        self.server_state.connections.discard(self)
+        self.server_state.connections.add(ws)
         self.transport.set_protocol(ws)
         ws.start()
 
@@ -347,9 +347,9 @@ class HTTPProtocol(Connection):
 
     def _after_cycle(self, done: HTTPCycle) -> None:
         """What a complete response means for the connection (response_complete, the sink's method)."""
-        self.state.requests += 1
+        self.server_state.requests += 1
         if self.access_log:
-            self.state.log_access(self, done)
+            self.server_state.log_access(self, done)
         # Body the app never read will not be read now: it must stop counting against flow control.
         self.buffered_body -= done.release_body()
         if done is not self.current:
@@ -418,7 +418,7 @@ class HTTPProtocol(Connection):
                     # scope and its cycle alive until the next one.
                     self.parsing = None
                 if not self.parser.in_head:
-                    self.idle_deadline = self.state.clock + self.idle_allowance
+                    self.idle_deadline = self.server_state.clock + self.idle_allowance
                 return
 
     def _linger(self, cycle: HTTPCycle) -> None:
@@ -525,7 +525,7 @@ class ProxyProtocolHTTP(HTTPProtocol):
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self.proxy_parser = ProxyProtocolParser()
-        if (self.client[0] if self.client else None) not in self.state.trusted:
+        if (self.client[0] if self.client else None) not in self.server_state.trusted:
             logger.warning("PROXY protocol connection from %s, which is not in --forwarded-allow-ips: closed",
                            self._peer())
             self._close()
@@ -548,6 +548,6 @@ class ProxyProtocolHTTP(HTTPProtocol):
         self.proxy_parser = None
         if header.client is not None:
             self.client, self.server = header.client, header.server
-            self.proxy_trusted = self.config.proxy_headers and self.client[0] in self.state.trusted
+            self.proxy_trusted = self.config.proxy_headers and self.client[0] in self.server_state.trusted
         if rest:
             HTTPProtocol.data_received(self, rest)

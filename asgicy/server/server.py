@@ -43,7 +43,7 @@ class Server:
         self._servers: list = []
         self._started_event: asyncio.Event | None = None
         self._exit_event: asyncio.Event | None = None
-        self.state: ServerState | None = None
+        self.server_state: ServerState | None = None
         # called by the ticker: a supervisor's proof that this event loop is alive
         self.heartbeat: Callable[[], None] | None = None
         self.on_ready: Callable[[], None] | None = None  # called once the server listens
@@ -67,7 +67,7 @@ class Server:
             except TLSConfigError as exc:
                 raise StartupError(str(exc)) from None
             tls_info = TLSInfo(ssl_context, self.config.ssl_certfile)
-        self.state = state = ServerState(self.config, app, loop, ssl_context, tls_info)
+        self.server_state = state = ServerState(self.config, app, loop, ssl_context, tls_info)
         lifespan = None
         if self.config.lifespan != "off":
             lifespan = Lifespan(app, self.config.lifespan)
@@ -75,7 +75,7 @@ class Server:
             if lifespan.failed:
                 self.exit_code = 3
                 raise StartupError(f"lifespan startup failed: {lifespan.error_message or 'no message'}")
-            state.lifespan_state = lifespan.state if lifespan.supported else {}
+            state.lifespan_state = lifespan.lifespan_state if lifespan.supported else {}
         else:
             state.lifespan_state = {}
         try:

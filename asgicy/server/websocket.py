@@ -29,7 +29,7 @@ class WebSocketProtocol(Connection, WebSocketSink):
     it carries as its sink (asgicy.asgi.sink.WebSocketSink)."""
 
     def __init__(self, http, upgrade, handshake) -> None:
-        super().__init__(http.state)
+        super().__init__(http.server_state)
         request = upgrade.request
         self.transport = http.transport
         self.writev = http.writev
@@ -43,7 +43,7 @@ class WebSocketProtocol(Connection, WebSocketSink):
         self.pending = bytearray(http.parser.trailing_data())
         config = self.config
         scope = build_websocket_scope(request, self.client, self.server, config.root_path, self.scheme,
-                                      self.state.lifespan_state, handshake.subprotocols)
+                                      self.server_state.lifespan_state, handshake.subprotocols)
         if self.tls is not None:
             scope["extensions"]["tls"] = self.tls
         self.cycle = WebSocketCycle(scope, request, self, config.ws_max_queue)
@@ -54,7 +54,7 @@ class WebSocketProtocol(Connection, WebSocketSink):
         self.pong_deadline = 0.0
 
     def start(self) -> None:
-        state = self.state
+        state = self.server_state
         state.cycles.add(self.cycle)
         task = self.loop.create_task(self.cycle.run(state.app))
         state.tasks.add(task)
@@ -106,7 +106,7 @@ class WebSocketProtocol(Connection, WebSocketSink):
 
     def connection_lost(self, exc) -> None:
         self.closed = True
-        self.state.connections.discard(self)
+        self.server_state.connections.discard(self)
         self.cycle.closed_by(1006, "")  # abnormal closure, unless a close frame came first
         self._wake_drain_waiters()
 
@@ -158,7 +158,7 @@ class WebSocketProtocol(Connection, WebSocketSink):
         pass
 
     def app_finished(self, cycle) -> None:
-        self.state.cycles.discard(self.cycle)
+        self.server_state.cycles.discard(self.cycle)
 
     # -- timeouts and shutdown ----------------------------------------------------------------------
 

@@ -194,7 +194,7 @@ async def test_idle_keep_alive_connections_hold_no_task_and_hosts_are_reused(ser
         await send_text(send, "ok")
 
     async with serve(app) as running:
-        state = running.server.state
+        state = running.server.server_state
         wires = []
         for n in range(40):
             wire = await Wire.open(running)

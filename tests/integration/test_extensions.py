@@ -380,7 +380,7 @@ class TestZerocopysend:
         sent = []
 
         async def app(scope, receive, send):
-            conn = next(iter(running.server.state.connections))
+            conn = next(iter(running.server.server_state.connections))
             with open(path, "rb") as file:
                 await send(START)
                 # The client does not read yet: small bodies fill the socket, then stay in the buffer.

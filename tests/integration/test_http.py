@@ -150,7 +150,7 @@ class TestRequestBody:
             await wire.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
             wire.writer.write(b"x" * size)
             await asyncio.sleep(0.5)
-            conn = next(iter(running.server.state.connections))
+            conn = next(iter(running.server.server_state.connections))
             assert conn.reading_paused and conn.buffered_body < 2 * 1024 * 1024
             gate.set()
             await wire.writer.drain()
@@ -629,7 +629,7 @@ class TestPipelineAndAClientThatDoesNotRead:
             reader, writer = await asyncio.open_connection(sock=sock)
             writer.write(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n" * 5 + b"GET /bad HTTP/1.1\r\n\r\n")
             await asyncio.sleep(0.5)
-            conn = next(iter(running.server.state.connections))
+            conn = next(iter(running.server.server_state.connections))
             # Not five responses in the buffer: once it is full the next ones wait until the client reads
             # (the kernel's socket buffers may have taken a response's worth before that).
             assert conn.transport.get_write_buffer_size() <= len(big) + 4096

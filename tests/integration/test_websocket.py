@@ -402,7 +402,7 @@ class TestFlowControlAndKeepalive:
             for _ in range(200):
                 await ws.send(b"x" * 10_000)
             await asyncio.sleep(0.3)
-            conn = next(iter(running.server.state.connections))
+            conn = next(iter(running.server.server_state.connections))
             # Bounded: max_queue, plus what one read of the socket (256 KiB at most) already held.
             assert conn.reading_paused and len(conn.cycle.queue) <= 8 + (256 * 1024) // 10_000 + 1
             release.set()
@@ -498,7 +498,7 @@ class TestOutgoingBackpressure:
             wire = Wire(reader, writer)
             await wire.send(handshake_request())
             assert (await wire.response(head=True)).status == 101
-            conn = next(iter(running.server.state.connections))
+            conn = next(iter(running.server.server_state.connections))
             ping = frame(9, b"p" * 125)
             for _ in range(100):
                 await wire.send(ping * 1000)  # 100,000 pings; we read none of the pongs
