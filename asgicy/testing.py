@@ -207,7 +207,7 @@ class RecordingSink(WebSocketSink):
         return len(piece)
 
     # -- what the cycle says
-    def create_future(self) -> asyncio.Future:
+    def create_future(self) -> Any:
         return asyncio.get_running_loop().create_future()
 
     def body_consumed(self, size: int) -> None:
