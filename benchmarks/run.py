@@ -43,9 +43,14 @@ def venv_bin(name: str) -> str:
     return str(VENV / "bin" / name)
 
 
+# --baseline: another checkout of asgicy (built in place) measured as the server "asgicy-baseline", in the
+# same rounds as this one: the A/B of a change.
+BASELINE: str | None = None
+
+
 def server_command(name: str, port: int) -> list:
     p = str(port)
-    if name == "asgicy":
+    if name in ("asgicy", "asgicy-baseline"):
         # --loop uvloop, as uvicorn and hypercorn are given it: the plain install runs on asyncio.
         return [sys.executable, "-m", "asgicy", "apps:app", "--port", p, "--loop", "uvloop", "--no-access-log",
                 "--log-level", "warning", "--lifespan", "off", "--ws-ping-interval", "0", "--no-ws-per-message-deflate"]
@@ -99,7 +104,7 @@ def ensure_tools(servers: list) -> None:
     loadgen = BUILD / "loadgen"
     if not loadgen.exists() or loadgen.stat().st_mtime < (HERE / "loadgen.c").stat().st_mtime:
         subprocess.run(["gcc", "-O2", "-o", str(loadgen), str(HERE / "loadgen.c")], check=True)
-    if any(s not in ("asgicy", "ceiling") for s in servers) and not (VENV / ".installed").exists():
+    if any(s not in ("asgicy", "asgicy-baseline", "ceiling") for s in servers) and not (VENV / ".installed").exists():
         print("installing the compared servers into benchmarks/.venv", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([venv_bin("python"), "-m", "pip", "install", "-q", *COMPETITORS], check=True)
@@ -110,6 +115,9 @@ def versions(servers: list) -> dict:
     out = {"python": platform.python_version()}
     from asgicy import __version__
     out["asgicy"] = __version__
+    if "asgicy-baseline" in servers and BASELINE:
+        out["asgicy-baseline"] = subprocess.run(["git", "-C", BASELINE, "rev-parse", "--short", "HEAD"],
+                                                capture_output=True, text=True).stdout.strip() or BASELINE
     if (VENV / "bin" / "python").exists():
         listing = subprocess.run([venv_bin("python"), "-m", "pip", "list", "--format", "json"], capture_output=True,
                                  text=True).stdout
@@ -150,8 +158,13 @@ class Running:
     def __init__(self, name: str) -> None:
         self.name = name
         self.port = free_port()
+        env = None
+        if name == "asgicy-baseline":
+            if BASELINE is None:
+                raise SystemExit("asgicy-baseline needs --baseline PATH (a checkout, built in place)")
+            env = {**os.environ, "PYTHONPATH": BASELINE}  # ahead of the installed asgicy
         self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, *server_command(name, self.port)], cwd=HERE,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -271,7 +284,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
+    parser.add_argument("--baseline", help="a checkout of asgicy, built in place, to measure as the server "
+                        "asgicy-baseline beside this one (an A/B: --servers asgicy,asgicy-baseline)")
     args = parser.parse_args()
+    global BASELINE
+    BASELINE = str(Path(args.baseline).resolve()) if args.baseline else None
     servers = args.servers.split(",")
     wanted = set(args.workloads.split(","))
     workloads = [w for w in WORKLOADS if w[0] in wanted]

@@ -11,7 +11,7 @@ cdef Py_ssize_t BODY_HIGH_WATER, MAX_PIPELINED  # C ints when compiled: compared
 cdef bint _names_proxy_headers(list headers)
 
 cdef class HTTPProtocol(Connection):
-    cdef public object app, parser, current, parsing, pipeline, ready, pending_error
+    cdef public object app, parser, parse, current, parsing, pipeline, ready, pending_error
     cdef public Py_ssize_t buffered_body, reads, reads_at_tick
     cdef public double head_deadline, idle_deadline, body_deadline
     cdef public bint discarding, lingering, upgraded, start_when_writable, proxy_trusted
@@ -23,6 +23,7 @@ cdef class HTTPProtocol(Connection):
     cdef public double idle_allowance
 
     cdef _process(self, list events)
+    cdef _end_body(self, HTTPCycle cycle)
     @cython.locals(cycle=HTTPCycle)
     cdef _on_request(self, ParsedRequest parsed)
     cdef _launch(self)

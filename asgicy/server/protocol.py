@@ -129,6 +129,7 @@ class HTTPProtocol(Connection):
         self.time_requests = state.time_requests
         self.parser = HTTPParser(config.limit_request_line, config.limit_request_header_size,
                                  config.limit_request_headers, config.limit_request_body)
+        self.parse = self.parser.feed  # (the bound method, looked up once: called on every read)
         self.current: HTTPCycle | None = None  # the cycle whose response is being produced
         self.parsing: HTTPCycle | None = None  # the cycle the parser is reading a body for
         self.pipeline: deque = deque()  # cycles parsed, waiting for their turn
@@ -174,7 +175,7 @@ class HTTPProtocol(Connection):
         # loop's turn with the other connections' (ServerState.flush_held).
         self.collecting = True
         try:
-            self._process(self.parser.feed(data))
+            self._process(self.parse(data))
         finally:
             self.end_collecting()
 
@@ -187,7 +188,8 @@ class HTTPProtocol(Connection):
                     self._launch()
                 self._on_request(event if type(event) is CompiledRequest else _as_compiled_request(event))
             elif type(event) is EndOfMessage:
-                self.parsing.end_body()
+                if type(self.parsing) is HTTPCycle:  # (a WebSocket upgrade has no body to end)
+                    self._end_body(self.parsing)
                 self.discarding = False
                 if self.ready is not None:
                     self._launch()
@@ -204,6 +206,9 @@ class HTTPProtocol(Connection):
             self._pause_reading()
         if not self.head_deadline and self.parser.in_head:
             self.head_deadline = self.loop.time() + self.config.timeout_header_read
+
+    def _end_body(self, cycle: HTTPCycle) -> None:
+        cycle.end_body()
 
     def eof_received(self):
         # EOF from the client is its disconnect (as in uvicorn): a long poll must learn that the client
