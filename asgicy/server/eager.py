@@ -113,7 +113,8 @@ class Resumption:
 
 
 class HostTask:
-    """A task that waits in ``inbox`` for a suspended app to resume, runs it to the end, and waits again.
+    """A pooled task (``task``) that waits in ``inbox`` for a suspended app to resume, runs it to the end,
+    and waits again.
 
     ``cancelling`` is the task's method of that name: a host that was asked to cancel (shutdown, or an
     app that cancelled the task it ran in) is not lent again. Idle, a host is always waiting on its inbox

@@ -208,6 +208,7 @@ class HTTPProtocol(Connection):
             self.head_deadline = self.loop.time() + self.config.timeout_header_read
 
     def _end_body(self, cycle: HTTPCycle) -> None:
+        """The request's body is all here: its cycle tells the app (the last http.request)."""
         cycle.end_body()
 
     def eof_received(self):
