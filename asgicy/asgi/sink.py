@@ -4,8 +4,9 @@
 A cycle (``HTTPCycle``, ``WebSocketCycle``) knows the ASGI rules and the HTTP framing; it never touches a
 socket, a file or the event loop. Everything it needs from outside goes through the object it was given
 as ``conn``, an instance of ``ResponseSink`` (and, for a WebSocket, of ``WebSocketSink``). This module is
-the whole list, so a new carrier (an HTTP/2 stream) knows what to implement, and a test can drive a cycle
-in memory with a recording sink (``asgicy.testing.RecordingSink``).
+the whole list, so a new carrier knows what to implement, and a test can drive a cycle in memory with a
+recording sink (``asgicy.testing.RecordingSink``). ``write`` takes HTTP/1.1 bytes: the cycle frames the
+response itself, which an HTTP/2 stream will need moved to the carrier's side.
 
 ``asgicy.server.connection.Connection`` implements it for a connection over an asyncio transport. This
 module imports nothing from the package: the server layer depends on it, never the other way round.
