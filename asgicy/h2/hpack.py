@@ -1,0 +1,285 @@
+"""HPACK (RFC 7541), the header compression of HTTP/2: the pure-Python reference.
+
+``Decoder(max_table_size=4096, max_header_list_size=...)``
+    ``decode(block) -> list[(name, value)]`` decodes one whole header block (the payloads of a HEADERS frame
+    and its CONTINUATIONs, joined) into fields as bytes, updating the dynamic table as it goes. Raises
+    :class:`~asgicy.h2.errors.HPACKError` for a block that breaks RFC 7541 (a connection error), and
+    :class:`~asgicy.h2.errors.HeaderListTooLarge` for one that decodes to more than ``max_header_list_size``
+    (RFC 9113 6.5.2: sizes counted as in RFC 7541 4.1); in that case the whole block was still processed, so
+    the dynamic table stays in step with the peer's. ``max_table_size`` is what we announced in
+    SETTINGS_HEADER_TABLE_SIZE: the peer may shrink its table below it but never grow it past it.
+
+``Encoder()``
+    ``encode(fields) -> bytes`` encodes a header list. The encoder uses the static table and never inserts
+    into a dynamic table, so it needs no agreement with the peer about table sizes (RFC 7541 allows an
+    encoder not to index; responses are small and mostly the same few fields).
+
+``huffman_encode(data)``, ``huffman_decode(data)``, ``huffman_length(data)``: the string code of appendix B.
+"""
+
+from __future__ import annotations
+
+from . import errors as E
+from .errors import HeaderListTooLarge, HPACKError
+from .grammar import ENTRY_OVERHEAD, EOS, HUFFMAN_CODE_LENGTHS, STATIC_TABLE
+
+STATIC_SIZE = len(STATIC_TABLE)
+
+
+def _canonical_codes(lengths) -> list:
+    """The codes of a canonical Huffman code from its lengths (RFC 7541 appendix B is one): symbols ordered
+    by (length, symbol) take consecutive codes, shifted left whenever the length grows."""
+    codes = [0] * len(lengths)
+    code = -1
+    previous = 0
+    for symbol in sorted(range(len(lengths)), key=lambda s: (lengths[s], s)):
+        code = (code + 1) << (lengths[symbol] - previous)
+        previous = lengths[symbol]
+        codes[symbol] = code
+    return codes
+
+
+HUFFMAN_CODES = _canonical_codes(HUFFMAN_CODE_LENGTHS)
+# For decoding, by length: the first code of that length, how many codes have it, and the symbols in order.
+# A canonical code is decoded by trying lengths from the shortest: the top `n` bits are a code of length n
+# exactly when they are below first[n] + count[n].
+_LENGTHS = sorted(set(HUFFMAN_CODE_LENGTHS))
+_FIRST = {n: min(HUFFMAN_CODES[s] for s in range(257) if HUFFMAN_CODE_LENGTHS[s] == n) for n in _LENGTHS}
+_SYMBOLS = {n: [s for s in range(257) if HUFFMAN_CODE_LENGTHS[s] == n] for n in _LENGTHS}
+_SHORTEST = _LENGTHS[0]
+
+
+def huffman_length(data: bytes) -> int:
+    """The length in bytes of ``data`` Huffman-coded, padding included."""
+    return (sum(HUFFMAN_CODE_LENGTHS[byte] for byte in data) + 7) // 8
+
+
+def huffman_encode(data: bytes) -> bytes:
+    """``data`` in the Huffman code, padded to a byte with the most significant bits of EOS (all ones)."""
+    value = 0
+    bits = 0
+    for byte in data:
+        value = (value << HUFFMAN_CODE_LENGTHS[byte]) | HUFFMAN_CODES[byte]
+        bits += HUFFMAN_CODE_LENGTHS[byte]
+    padding = -bits % 8
+    value = (value << padding) | ((1 << padding) - 1)
+    return value.to_bytes((bits + padding) // 8, "big")
+
+
+def _next_symbol(value: int, bits: int) -> tuple:
+    """The symbol the top of ``value`` (``bits`` bits long) starts with, and its code length; (-1, 0) when
+    those bits are only the start of a longer code."""
+    for length in _LENGTHS:
+        if length > bits:
+            break
+        index = (value >> (bits - length)) - _FIRST[length]
+        if index < len(_SYMBOLS[length]):
+            return _SYMBOLS[length][index], length
+    return -1, 0
+
+
+def huffman_decode(data: bytes) -> bytes:
+    """The bytes a Huffman-coded string stands for. Raises HPACKError for EOS inside it or bad padding."""
+    out = bytearray()
+    value = 0  # the bits not yet decoded (``bits`` of them), the oldest at the top
+    bits = 0
+    for byte in data:
+        value = (value << 8) | byte
+        bits += 8
+        while True:
+            symbol, length = _next_symbol(value, bits)
+            if not length:
+                break
+            if symbol == EOS:
+                raise HPACKError(E.EOS_IN_STRING)
+            out.append(symbol)
+            bits -= length
+            value &= (1 << bits) - 1
+    # RFC 7541 5.2: what is left must be fewer than 8 bits, all ones (the most significant bits of EOS).
+    if bits > 7 or value != (1 << bits) - 1:
+        raise HPACKError(E.BAD_PADDING)
+    return bytes(out)
+
+
+# -- integers and strings (RFC 7541 5.1, 5.2) -----------------------------------------------------------------
+
+# An integer whose continuation runs past this many bytes cannot be a size or index we accept: refusing it
+# early stops a block of endless 0x80 bytes from being read as one number (RFC 7541 5.1 lets a decoder limit).
+MAX_INTEGER = 2**31 - 1
+
+
+def encode_integer(value: int, prefix_bits: int, first: int) -> bytes:
+    """``value`` in an N-bit prefix (RFC 7541 5.1); ``first`` holds the bits above the prefix."""
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytes((first | value,))
+    out = bytearray((first | limit,))
+    value -= limit
+    while value >= 128:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def decode_integer(data: bytes, position: int, prefix_bits: int) -> tuple:
+    """The integer whose prefix is in ``data[position]``, and where the next representation starts."""
+    limit = (1 << prefix_bits) - 1
+    value = data[position] & limit
+    position += 1
+    if value < limit:
+        return value, position
+    shift = 0
+    while True:
+        if position >= len(data):
+            raise HPACKError(E.TRUNCATED_BLOCK)
+        byte = data[position]
+        position += 1
+        value += (byte & 0x7F) << shift
+        shift += 7
+        if value > MAX_INTEGER:
+            raise HPACKError(E.INTEGER_OVERFLOW)
+        if not byte & 0x80:
+            return value, position
+
+
+def encode_string(data: bytes) -> bytes:
+    """A string literal, Huffman-coded when that is shorter (RFC 7541 5.2)."""
+    coded_length = huffman_length(data)
+    if coded_length < len(data):
+        return encode_integer(coded_length, 7, 0x80) + huffman_encode(data)
+    return encode_integer(len(data), 7, 0) + data
+
+
+# -- the decoder ---------------------------------------------------------------------------------------------
+
+
+class Decoder:
+    """Decodes the header blocks of one connection's peer, keeping its dynamic table (RFC 7541 2.3.2)."""
+
+    def __init__(self, max_table_size: int = 4096, max_header_list_size: int = 65536) -> None:
+        self.max_table_size = max_table_size  # what we allow (our SETTINGS_HEADER_TABLE_SIZE)
+        self.table_size_limit = max_table_size  # what the peer chose, at most max_table_size (RFC 7541 4.2)
+        self.max_header_list_size = max_header_list_size
+        self.table: list = []  # the dynamic table, newest entry first (RFC 7541 2.3.3)
+        self.table_size = 0
+
+    def _field(self, index: int) -> tuple:
+        if index == 0:
+            raise HPACKError(E.INDEX_ZERO)
+        if index <= STATIC_SIZE:
+            return STATIC_TABLE[index - 1]
+        if index - STATIC_SIZE <= len(self.table):
+            return self.table[index - STATIC_SIZE - 1]
+        raise HPACKError(E.INDEX_OUT_OF_RANGE)
+
+    def _evict(self, limit: int) -> None:
+        while self.table_size > limit:
+            name, value = self.table.pop()
+            self.table_size -= len(name) + len(value) + ENTRY_OVERHEAD
+
+    def _insert(self, name: bytes, value: bytes) -> None:
+        """RFC 7541 4.4: evict until the entry fits; an entry larger than the whole table empties it."""
+        size = len(name) + len(value) + ENTRY_OVERHEAD
+        self._evict(max(0, self.table_size_limit - size))
+        if size <= self.table_size_limit:
+            self.table.insert(0, (name, value))
+            self.table_size += size
+
+    def _string(self, data: bytes, position: int) -> tuple:
+        huffman = data[position] & 0x80
+        length, position = decode_integer(data, position, 7)
+        end = position + length
+        if end > len(data):
+            raise HPACKError(E.TRUNCATED_BLOCK)
+        raw = data[position:end]
+        return (huffman_decode(raw) if huffman else bytes(raw)), end
+
+    def decode(self, data: bytes) -> list:
+        """The fields of one whole header block, in order."""
+        fields: list = []
+        size = 0  # the decoded size so far (RFC 9113 6.5.2)
+        too_large = False
+        position = 0
+        seen_field = False
+        end = len(data)
+        while position < end:
+            byte = data[position]
+            if byte & 0x80:  # indexed field (6.1)
+                index, position = decode_integer(data, position, 7)
+                name, value = self._field(index)
+            elif byte & 0xE0 == 0x20:  # dynamic table size update (6.3)
+                if seen_field:
+                    raise HPACKError(E.TABLE_SIZE_NOT_FIRST)
+                new_size, position = decode_integer(data, position, 5)
+                if new_size > self.max_table_size:
+                    raise HPACKError(E.TABLE_SIZE_TOO_LARGE)
+                self.table_size_limit = new_size
+                self._evict(new_size)
+                continue
+            else:  # a literal: with incremental indexing (6.2.1), without (6.2.2), never indexed (6.2.3)
+                indexing = byte & 0x40
+                index, position = decode_integer(data, position, 6 if indexing else 4)
+                if index:
+                    name = self._field(index)[0]
+                else:
+                    name, position = self._string(data, position)
+                value, position = self._string(data, position)
+                if indexing:
+                    self._insert(name, value)
+            seen_field = True
+            size += len(name) + len(value) + ENTRY_OVERHEAD
+            if size > self.max_header_list_size:
+                # Keep decoding (the table must follow the peer's) but keep nothing: a block that decodes
+                # huge from a few bytes (an HPACK bomb) costs its length in work, not its decoded size.
+                too_large = True
+                fields.clear()
+            if not too_large:
+                fields.append((name, value))
+        if too_large:
+            raise HeaderListTooLarge(size)
+        return fields
+
+
+# -- the encoder ---------------------------------------------------------------------------------------------
+
+_STATIC_FIELDS = {}
+_STATIC_NAMES = {}
+for _index, (_name, _value) in enumerate(STATIC_TABLE, 1):
+    _STATIC_FIELDS.setdefault((_name, _value), _index)
+    _STATIC_NAMES.setdefault(_name, _index)
+# The :status values a response most often has, ready encoded (RFC 7541 appendix A indexes 8-14).
+_STATUS = {int(value): encode_integer(index, 7, 0x80) for (name, value), index in _STATIC_FIELDS.items()
+           if name == b":status"}
+# Fields whose values must never be put in an intermediary's table (RFC 7541 7.1.3: secrets that compression
+# could reveal); encoded "never indexed".
+_SENSITIVE = frozenset((b"authorization", b"proxy-authorization", b"cookie", b"set-cookie"))
+
+
+class Encoder:
+    """Encodes header lists with the static table and literals; never indexes (see the module docstring)."""
+
+    def encode_status(self, status: int) -> bytes:
+        """The ``:status`` field of a response (RFC 9113 8.3.2)."""
+        encoded = _STATUS.get(status)
+        if encoded is None:
+            encoded = encode_integer(_STATIC_NAMES[b":status"], 4, 0) + encode_string(b"%d" % status)
+        return encoded
+
+    def encode(self, fields) -> bytes:
+        """``fields`` (name, value pairs; names lower case) as one header block."""
+        out = bytearray()
+        for name, value in fields:
+            index = _STATIC_FIELDS.get((name, value))
+            if index is not None:
+                out += encode_integer(index, 7, 0x80)
+                continue
+            first = 0x10 if name in _SENSITIVE else 0x00  # never indexed, or without indexing
+            name_index = _STATIC_NAMES.get(name)
+            if name_index is not None:
+                out += encode_integer(name_index, 4, first)
+            else:
+                out.append(first)
+                out += encode_string(name)
+            out += encode_string(value)
+        return bytes(out)
