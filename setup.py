@@ -38,6 +38,7 @@ extensions = [
     extension("asgicy.asgi.events", "asgicy/asgi/events.py"),
     extension("asgicy.asgi.sink", "asgicy/asgi/sink.py"),
     extension("asgicy.asgi.http", "asgicy/asgi/http.py"),
+    extension("asgicy.asgi.http1", "asgicy/asgi/http1.py"),
     extension("asgicy.server.connection", "asgicy/server/connection.py"),
     extension("asgicy.server.protocol", "asgicy/server/protocol.py"),
     extension("asgicy.server.eager", "asgicy/server/eager.py"),

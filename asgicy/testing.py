@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from .asgi.http1 import HTTP1Sink
 from .asgi.sink import WebSocketSink
 from .config import Config
 from .server.server import Server
@@ -118,8 +119,9 @@ def send_raw(running: Running, *pieces: bytes, pause: float = 0.0, quiet: float 
     return bytes(received)
 
 
-class RecordingSink(WebSocketSink):
-    """A sink that records: ``written`` holds every piece of bytes the cycle wrote (``data`` joins them),
+class RecordingSink(HTTP1Sink, WebSocketSink):
+    """A sink that records: ``written`` holds every piece of bytes written (``data`` joins them: the response
+    as HTTP/1.1, framed by ``HTTP1Sink``),
     ``calls`` every other thing it said, in order, as tuples (``("response_complete",)``, ``("body_consumed",
     5)``, ``("ws_accept", subprotocol, fields)``, ``("text", "hi")``...).
 

@@ -6,16 +6,13 @@ from .sink cimport ResponseSink
 from ..http._parser cimport Request as ParsedRequest
 from .events cimport validate_headers
 
-cdef dict _SCOPE_TEMPLATE, _SCOPE_TEMPLATE_WITH_STATE, _role_by_name, _lengths_by_value, _METHODS, ASGI_VERSION, _STATUS_LINES, _length_lines
+cdef dict _SCOPE_TEMPLATE, _SCOPE_TEMPLATE_WITH_STATE, _role_by_name, _lengths_by_value, _METHODS, ASGI_VERSION
 
 cdef int NOT_STARTED, STARTED, STREAMING, TRAILERS, COMPLETE, SENT, DRAIN, UNHANDLED
 cdef int NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS
 cdef int ORDINARY, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE, SERVER
-cdef Py_ssize_t SEPARATE_BODY, CONTINUE_TO_DISCARD
 
 cpdef release(waiter)
-cdef bytes status_line(int status)
-cdef bytes content_length_line(long long length)
 
 @cython.locals(raw_path=bytes, path=str, method=str, scope=dict)
 cpdef dict build_scope(ParsedRequest request, client, server, str root_path, str scheme, dict lifespan_state)
@@ -32,7 +29,8 @@ cdef class HTTPCycle:
     cdef public Py_ssize_t body_size
     cdef public object waiter
     cdef public int stage, status
-    cdef public bytes head_fields
+    cdef public object response_fields
+    cdef public bint has_date, has_server
     cdef public long long content_length, bytes_sent, response_size
     cdef public bint chunked, no_body, trailers_done, path_sent, sends_body
     cdef public int trailers
@@ -44,14 +42,12 @@ cdef class HTTPCycle:
     @cython.locals(event=dict)
     cdef int _send_now(self, message) except -1
     cdef bint _write_body(self, kind, bytes body, bint more_body) except -1
-    cdef bytes _open_piece(self, kind, Py_ssize_t length, bint more_body)
-    cdef _close_piece(self, bytes data, Py_ssize_t length, bint more_body, bytes body=*)
-    @cython.locals(fields=list, headers=list, content_length=cython.longlong, length=cython.longlong,
+    cdef bint _open_piece(self, kind, Py_ssize_t length) except -1
+    cdef _end_piece(self, bint more_body)
+    @cython.locals(fields=list, headers=list, pair=tuple, name=bytes, content_length=cython.longlong, length=cython.longlong,
                    has_date=cython.bint, has_server=cython.bint, keep_alive=cython.bint, role=cython.int)
     # (wants_trailers stays an object: the event's value is checked to be a bool, not read as one.)
     cdef _start(self, kind, dict message)
-    @cython.locals(continue_first=cython.bint, announced=cython.longlong, head=bytes)
-    cdef bytes _head(self, Py_ssize_t length, bint more_body)
     cpdef _wake(self)
     cpdef Py_ssize_t release_body(self)
     cpdef end_body(self)

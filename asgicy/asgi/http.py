@@ -2,11 +2,13 @@
 """The one ASGI ``http`` cycle: the ``receive`` and ``send`` an app gets for one request.
 
 It owns the ASGI rules for a request (event order, validation, at least one ``http.request``,
-``http.disconnect``, spec 2.4 send-after-disconnect) and the HTTP/1.1 response framing (status line,
-Content-Length or chunked, HEAD and 204/304, Connection, Date and Server). It does no I/O itself and
-does not import asyncio: everything outside goes through its ``conn``, a ``ResponseSink`` (``sink.py``
-lists the whole contract): it writes bytes, sends files, makes futures, and is told when a response or an
-app is done. So the same cycle runs over an HTTP/1.1 connection (``asgicy.server``) or in memory over
+``http.disconnect``, spec 2.4 send-after-disconnect) and what the response is (its status and fields, the
+announced length, HEAD and 204/304 without a body, trailers, early hints, files). It does no I/O itself,
+frames nothing and does not import asyncio: everything outside goes through its ``conn``, a
+``ResponseSink`` (``sink.py`` lists the whole contract), which puts the response's parts on the wire
+(``send_head``, ``send_body``, ``send_file_piece``, ``send_trailers``, ``send_informational``), makes
+futures, and is told when a response or an app is done. So the same cycle runs over an HTTP/1.1
+connection (``http1.py`` frames for it), an HTTP/2 stream (``asgicy.server.h2``), or in memory over
 ``asgicy.testing.RecordingSink`` in the tests.
 """
 
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-from http import HTTPStatus
 from urllib.parse import unquote
 
 from .errors import ASGIEventError, ClientDisconnected, follows_disconnect, log_after_disconnect
@@ -38,9 +39,9 @@ ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 # awaited (the trailers extension).
 NOT_STARTED, STARTED, STREAMING, TRAILERS, COMPLETE = range(5)
 
-# The response extensions asgicy implements over HTTP/1.1 (asgiref specs/extensions.rst). Every http scope
-# advertises them; an app that sends one we could not honour on this connection (trailers without
-# `TE: trailers`, an early hint to an HTTP/1.0 client) has it dropped without error, as the spec allows.
+# The response extensions asgicy implements (asgiref specs/extensions.rst). Every http scope advertises them;
+# an app that sends one its carrier cannot honour (trailers to an HTTP/1.1 client without `TE: trailers`, an
+# early hint to an HTTP/1.0 client) has it dropped without error, as the spec allows.
 TRAILERS_EVENT = "http.response.trailers"
 EARLY_HINT_EVENT = "http.response.early_hint"
 PATHSEND_EVENT = "http.response.pathsend"
@@ -58,23 +59,8 @@ NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS = range(3)
 _NOT_TRAILERS = frozenset((b"content-length", b"transfer-encoding", b"trailer", b"te", b"connection", b"keep-alive",
                            b"upgrade", b"host", b"content-type", b"content-encoding", b"content-range", b"set-cookie"))
 
-# Status lines by code: looked up on every response, so keyed by the plain int. Every response says
-# HTTP/1.1, an HTTP/1.0 client's too: a server sends the highest minor version it conforms to (RFC 9110
-# 2.5, RFC 9112 2.3) and frames the message for the client's version (no chunked, no 1xx, the close ends a
-# body of unknown length), which _head does.
-_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("latin-1") for s in HTTPStatus}
-# Content-Length lines by length, made once per length met (bounded like the validation cache).
-_length_lines: dict = {}
-# A body at least this large goes to the connection as it is, beside the head rather than copied into one
-# bytes object with it; the transport writes both with one writev(2).
-SEPARATE_BODY = 16 * 1024
 _DISCONNECT = {"type": "http.disconnect"}
 _EMPTY_FINAL_REQUEST = {"type": "http.request", "body": b"", "more_body": False}
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-# A response that comes before 100 Continue was sent asks for a body up to this size (announced by
-# Content-Length) and drops it, keeping the connection; reading that costs less than the client's next
-# connection. A larger or chunked body is refused by closing (see _head).
-CONTINUE_TO_DISCARD = 64 * 1024
 _METHODS = {m: m.decode() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS")}
 
 
@@ -112,23 +98,6 @@ def release(waiter) -> None:
     still does. Both cycles wake their app this way."""
     if waiter is not None and not waiter.done():
         waiter.set_result(None)
-
-
-def status_line(status: int) -> bytes:
-    line = _STATUS_LINES.get(status)
-    if line is None:  # a code with no registered phrase: the reason phrase may be empty (RFC 9112 4)
-        line = f"HTTP/1.1 {status} \r\n".encode("latin-1")
-    return line
-
-
-def content_length_line(length: int) -> bytes:
-    line = _length_lines.get(length)
-    if line is None:
-        line = b"content-length: %d\r\n" % length
-        if len(_length_lines) >= KNOWN_GOOD_LIMIT:
-            _length_lines.clear()
-        _length_lines[length] = line
-    return line
 
 
 # Every http scope's keys, in the order an app sees them, with the values most scopes have: build_scope
@@ -184,14 +153,6 @@ def _regular_file_size(conn, kind: str, fd: int, name: str) -> int:
     return size
 
 
-def _accepts_trailers(request) -> bool:
-    """RFC 9110 10.1.4: a client that can take trailer fields says so with `TE: trailers`."""
-    for name, value in request.headers:
-        if name == b"te" and b"trailers" in (part.strip().split(b";")[0] for part in value.lower().split(b",")):
-            return True
-    return False
-
-
 class HTTPCycle:
     """One request and its response. ``receive``/``send`` are the ASGI callables for the app.
 
@@ -228,7 +189,9 @@ class HTTPCycle:
         self.continue_pending = self.request.expect_continue
         self.stage = NOT_STARTED
         self.status = 0
-        self.head_fields = b""
+        self.response_fields = ()  # the app's fields less those the carrier frames (length, connection)
+        self.has_date = False
+        self.has_server = False
         self.content_length = -1
         self.chunked = False
         self.bytes_sent = 0
@@ -303,7 +266,7 @@ class HTTPCycle:
                     # app that refuses the request never invites the upload.
                     self.continue_pending = False
                     if self.stage <= STARTED:  # nothing of the final response is on the wire yet
-                        self.conn.write(_CONTINUE)
+                        self.conn.send_informational(self, 100, ())
                 await self._wait()
             if self.body or self.body_complete:
                 body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
@@ -381,45 +344,35 @@ class HTTPCycle:
         return UNHANDLED
 
     def _write_body(self, kind: str, body: bytes, more_body: bool) -> bool:
-        """Frames and writes one body piece; True if the app should now wait for the client to read."""
-        data = self._open_piece(kind, len(body), more_body)
-        separate = b""
-        if self.sends_body:
-            if not self.chunked:
-                if len(body) >= SEPARATE_BODY:
-                    separate = body  # written beside the head, not copied behind it
-                else:
-                    data += body
-            elif body:
-                data += b"%x\r\n%b\r\n" % (len(body), body)
-        self._close_piece(data, len(body), more_body, separate)
+        """Hands one body piece to the carrier; True if the app should now wait for the client to read."""
+        first = self._open_piece(kind, len(body))
+        self.bytes_sent += len(body)
+        # (For HEAD, 204 and 304 the carrier sends no body, but the head still announces HEAD's length.)
+        if first:
+            self.conn.send_head(self, body, more_body)
+        else:
+            self.conn.send_body(self, body, more_body)
+        self._end_piece(more_body)
         return more_body and self.conn.write_paused
 
     async def _send_file_piece(self, kind: str, fd: int, offset: int, length: int, more_body: bool) -> None:
-        """A body piece from a file: ``length`` bytes of ``fd`` from ``offset``, handed to the kernel's
-        sendfile, framed exactly like a body event."""
-        data = self._open_piece(kind, length, more_body)
-        if self.sends_body and length:
-            if self.chunked:
-                data += b"%x\r\n" % length
-            conn = self.conn
-            self.response_size += len(data)
-            conn.write(data)
-            sent = await conn.send_file(fd, offset, length)
-            self.response_size += sent
-            if sent < length:  # the file shrank under us: the promised bytes cannot all come
-                self.keep_alive = False
-                self.stage = COMPLETE
-                conn.abort_response(self)
-                raise ASGIEventError(kind, f"the file ended after {sent} of the {length} bytes to send "
-                                     "(was it truncated while being sent?)", EXTENSIONS)
-            data = b"\r\n" if self.chunked else b""
-        self._close_piece(data, length, more_body)
+        """A body piece from a file: ``length`` bytes of ``fd`` from ``offset``, which the carrier sends as
+        it is (sendfile(2) on a plain connection), checked and counted exactly like a body event."""
+        first = self._open_piece(kind, length)
+        sent = await self.conn.send_file_piece(self, fd, offset, length, more_body, first)
+        if sent < length:  # the file shrank under us: the promised bytes cannot all come
+            self.keep_alive = False
+            self.stage = COMPLETE
+            self.conn.abort_response(self)
+            raise ASGIEventError(kind, f"the file ended after {sent} of the {length} bytes to send "
+                                 "(was it truncated while being sent?)", EXTENSIONS)
+        self.bytes_sent += length
+        self._end_piece(more_body)
         if more_body and self.conn.write_paused:
             await self._drain()
 
-    def _open_piece(self, kind: str, length: int, more_body: bool) -> bytes:
-        """Checks a body piece of ``length`` bytes; returns the response head if this piece is the first."""
+    def _open_piece(self, kind: str, length: int) -> bool:
+        """Checks a body piece of ``length`` bytes; True if it is the first (the head goes with it)."""
         if self.disconnected:
             raise ClientDisconnected("the client disconnected")
         if 0 <= self.content_length < self.bytes_sent + length and self.sends_body:
@@ -427,36 +380,23 @@ class HTTPCycle:
                                  f"({self.content_length} bytes)", "RFC 9110 8.6")
         if self.stage == STARTED:
             self.stage = STREAMING
-            return self._head(length, more_body)
-        return b""
+            return True
+        return False
 
-    def _close_piece(self, data: bytes, length: int, more_body: bool, body: bytes = b"") -> None:
-        """Writes ``data`` (what is left of the piece, or the head before ``body``, a large body written as
-        it is) and, after the last piece, ends the response."""
-        self.bytes_sent += length
-        if not more_body:
-            if self.trailers == SEND_TRAILERS:
-                self.stage = TRAILERS  # the last chunk goes out with the trailer fields
-            else:
-                if self.chunked:
-                    data += b"0\r\n\r\n"
-                self.stage = COMPLETE
-                if self.sends_body and self.bytes_sent < self.content_length:
-                    logger.error("ASGI app finished a response with %d of the %d bytes its Content-Length "
-                                 "announced; closing the connection", self.bytes_sent, self.content_length)
-                    self.keep_alive = False
-        if body:
-            self.response_size += len(data) + len(body)
-            if data:
-                self.conn.write_two(data, body)
-            else:
-                self.conn.write(body)
-        elif data:
-            self.response_size += len(data)
-            self.conn.write(data)
-        if self.stage == COMPLETE:
-            self._wake()
-            self.conn.response_complete(self)
+    def _end_piece(self, more_body: bool) -> None:
+        """After a piece was handed over: the last one ends the response (or awaits the trailers)."""
+        if more_body:
+            return
+        if self.trailers == SEND_TRAILERS:
+            self.stage = TRAILERS  # the carrier ends the body with the trailer fields
+            return
+        self.stage = COMPLETE
+        if self.sends_body and self.bytes_sent < self.content_length:
+            logger.error("ASGI app finished a response with %d of the %d bytes its Content-Length "
+                         "announced; closing the connection", self.bytes_sent, self.content_length)
+            self.keep_alive = False
+        self._wake()
+        self.conn.response_complete(self)
 
     async def _drain(self) -> None:
         await self.conn.drain()
@@ -485,11 +425,13 @@ class HTTPCycle:
         wants_trailers = message.get("trailers", False)
         if wants_trailers is not False and wants_trailers is not True:
             wants_trailers = validate_bool(kind, message, "trailers")
-        fields = [b""]  # the server's own Date/Server lines go first, once the app's are known
+        fields = []
         content_length = -1
         has_date = has_server = False
         keep_alive = self.keep_alive
-        for name, value in headers:
+        for pair in headers:  # (validated: tuples of bytes, kept as they are)
+            name = pair[0]
+            value = pair[1]
             known_role = _role_by_name.get(name)
             role = _learn_role(name) if known_role is None else known_role
             if role:
@@ -500,83 +442,35 @@ class HTTPCycle:
                     if content_length >= 0 and length != content_length:
                         raise ASGIEventError(kind, "two content-length headers that disagree", "RFC 9110 8.6")
                     content_length = length
-                    continue  # written once, with the framing, by _head()
+                    continue  # sent once, with the framing, by the carrier
                 elif role == TRANSFER_ENCODING:
                     continue  # framing is the server's (ASGI HTTP spec: ignore the app's Transfer-Encoding)
                 elif role == CONNECTION:
                     if b"close" in value.lower():
                         keep_alive = False
-                    continue  # the server writes its own Connection header below
+                    continue  # connection management is the carrier's
                 elif role == DATE:
                     has_date = True
                 else:
                     has_server = True
-            fields.append(name)
-            fields.append(b": ")
-            fields.append(value)
-            fields.append(b"\r\n")
+            fields.append(pair)
         self.status = status
         self.response_headers = headers
+        self.response_fields = fields
+        self.has_date = has_date
+        self.has_server = has_server
         self.keep_alive = keep_alive
         self.content_length = content_length
-        fields[0] = self.conn.default_headers(has_date, has_server)
-        self.head_fields = b"".join(fields)
         self.no_body = status in (204, 304)
         self.sends_body = not (self.no_body or self.is_head)
         if wants_trailers:
-            # Trailer fields ride on chunked framing (RFC 9112 7.1.2), so only an HTTP/1.1 response with a
-            # body can carry them, and only to a client that said `TE: trailers` (RFC 9110 6.5.1).
-            sendable = (self.http_version == "1.1" and not self.is_head and not self.no_body
-                        and _accepts_trailers(self.request))
+            # Only a response with a body can end in trailer fields, and only a carrier that can deliver them
+            # (HTTP/1.1: chunked framing to a client that said `TE: trailers`, RFC 9110 6.5.1; HTTP/2: always).
+            sendable = not self.is_head and not self.no_body and self.conn.accepts_trailers(self)
             self.trailers = SEND_TRAILERS if sendable else DROP_TRAILERS
         self.stage = STARTED
         if self.disconnected:
             raise ClientDisconnected("the client disconnected")
-
-    def _head(self, length: int, more_body: bool) -> bytes:
-        """The response head, written with the first body event (so an error can still replace it)."""
-        framing = b""
-        if self.no_body:
-            if self.status == 204:
-                self.content_length = -1  # RFC 9110 8.6: no Content-Length in a 204
-        elif self.trailers == SEND_TRAILERS:
-            # RFC 9112 6.2: no Content-Length beside Transfer-Encoding; the app's length is not sent.
-            self.content_length = -1
-            self.chunked = True
-            framing = b"transfer-encoding: chunked\r\n"
-        elif self.content_length >= 0:
-            framing = content_length_line(self.content_length)
-        elif not more_body:
-            self.content_length = length
-            framing = content_length_line(length)
-        elif self.http_version == "1.1":
-            self.chunked = not self.is_head
-            framing = b"transfer-encoding: chunked\r\n"
-        else:
-            self.keep_alive = False  # HTTP/1.0 without a length: the end of the body is the close
-        if self.conn.closing or not self.request.keep_alive:
-            self.keep_alive = False
-        continue_first = False
-        if self.continue_pending and not self.body_complete:
-            # RFC 9110 10.1.1: a final response to `Expect: 100-continue` before the 100 leaves the client
-            # free to send the body or not, and what follows on the wire could then be either the body or
-            # the next request. So the head must settle it. A small announced body is asked for (a 100
-            # first, as nginx does when it discards a body) and read and dropped after the response, so
-            # the connection carries on; any other body is refused by closing, and the head says so.
-            self.continue_pending = False
-            announced = self.request.content_length
-            if self.keep_alive and 0 < announced <= CONTINUE_TO_DISCARD:
-                continue_first = True
-            else:
-                self.keep_alive = False
-        if not self.keep_alive:
-            connection = b"connection: close\r\n"
-        elif self.http_version == "1.0":
-            connection = b"connection: keep-alive\r\n"
-        else:
-            connection = b""
-        head = b"".join((status_line(self.status), self.head_fields, framing, connection, b"\r\n"))
-        return _CONTINUE + head if continue_first else head
 
     # -- response extensions (asgiref specs/extensions.rst) -------------------------------------------
 
@@ -600,13 +494,11 @@ class HTTPCycle:
             raise ClientDisconnected("the client disconnected")
         if self.trailer_fields is None:
             self.trailer_fields = []
-        self.trailer_fields.extend(b"%b: %b\r\n" % pair for pair in headers)
+        self.trailer_fields.extend(headers)
         if more_trailers:
             return
-        data = b"0\r\n" + b"".join(self.trailer_fields) + b"\r\n"
         self.stage = COMPLETE
-        self.response_size += len(data)
-        self.conn.write(data)
+        self.conn.send_trailers(self, self.trailer_fields)
         self._wake()
         self.conn.response_complete(self)
 
@@ -623,11 +515,8 @@ class HTTPCycle:
                                  "the first body event", "RFC 8297 2")
         if self.disconnected:
             raise ClientDisconnected("the client disconnected")
-        if self.http_version != "1.1" or not fields:
-            return  # RFC 9110 15.2: no 1xx responses to an HTTP/1.0 client
-        data = b"HTTP/1.1 103 Early Hints\r\n" + b"".join(b"link: %b\r\n" % value for _, value in fields) + b"\r\n"
-        self.response_size += len(data)
-        self.conn.write(data)
+        if fields:
+            self.conn.send_informational(self, 103, fields)
 
     async def _send_path(self, kind: str, message: dict) -> None:
         path = message.get("path")
@@ -731,17 +620,15 @@ class HTTPCycle:
         """A short text/plain response from the server itself, replacing any head not yet written."""
         self.keep_alive = False
         self.status = status
-        self.head_fields = self.conn.default_headers(False, False) + b"content-type: text/plain; charset=utf-8\r\n"
+        self.response_fields = [(b"content-type", b"text/plain; charset=utf-8")]
+        self.has_date = self.has_server = False
         self.content_length = len(body)
         self.no_body = False
+        self.sends_body = not self.is_head
         self.chunked = False
         self.trailers = NO_TRAILERS
-        data = self._head(len(body), False)
-        if not self.is_head:
-            data += body
         self.stage = COMPLETE
-        self.response_size += len(data)
-        self.conn.write(data)
+        self.conn.send_head(self, body, False)
         self.conn.response_complete(self)
 
 

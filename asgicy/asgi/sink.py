@@ -1,15 +1,17 @@
 # cython: language_level=3, annotation_typing=False
 """What an ASGI cycle may ask of what carries it: the sink contract, declared by the layer that asks.
 
-A cycle (``HTTPCycle``, ``WebSocketCycle``) knows the ASGI rules and the HTTP framing; it never touches a
-socket, a file or the event loop. Everything it needs from outside goes through the object it was given
-as ``conn``, an instance of ``ResponseSink`` (and, for a WebSocket, of ``WebSocketSink``). This module is
-the whole list, so a new carrier knows what to implement, and a test can drive a cycle in memory with a
-recording sink (``asgicy.testing.RecordingSink``). ``write`` takes HTTP/1.1 bytes: the cycle frames the
-response itself, which an HTTP/2 stream will need moved to the carrier's side.
+A cycle (``HTTPCycle``, ``WebSocketCycle``) knows the ASGI rules and what a response is; it never touches a
+socket, a file or the event loop, and it frames nothing. Everything it needs from outside goes through the
+object it was given as ``conn``, an instance of ``ResponseSink`` (and, for a WebSocket, of
+``WebSocketSink``). This module is the whole list, so a new carrier knows what to implement, and a test can
+drive a cycle in memory with a recording sink (``asgicy.testing.RecordingSink``).
 
-``asgicy.server.connection.Connection`` implements it for a connection over an asyncio transport. This
-module imports nothing from the package: the server layer depends on it, never the other way round.
+The response goes out in parts (``send_head``, ``send_body``, ``send_file_piece``, ``send_trailers``,
+``send_informational``), each of which the carrier frames in its protocol: ``asgicy.asgi.http1.HTTP1Sink``
+as HTTP/1.1 bytes (``asgicy.server.connection.Connection`` derives from it), ``asgicy.server.h2`` as
+HTTP/2 frames on one stream. This module imports nothing from the package: the server layer depends on
+it, never the other way round.
 
 Every method here raises NotImplementedError; a carrier overrides all of them. Compiled (``sink.pxd``),
 the synchronous ones are C methods, so a cycle's call reaches the carrier's through a table, not a name.
@@ -34,14 +36,38 @@ class ResponseSink:
         self.write_paused = False
         self.closing = False
 
-    # -- bytes out --------------------------------------------------------------------------------
+    # -- the response, in parts ------------------------------------------------------------------
+    # Each reads what it needs of the response from ``cycle`` (its status, ``response_fields``,
+    # ``has_date``/``has_server``, ``content_length``, ``sends_body``, ``trailers``...). None blocks, and none
+    # raises for a gone peer: the cycle learns of that from ``disconnect``.
 
-    def write(self, data: bytes) -> None:
-        """Queues ``data`` after what was written before. Never blocks, never raises for a gone peer."""
+    def send_informational(self, cycle, status: int, fields) -> None:
+        """A 1xx response before the final one: 100 Continue, 103 Early Hints (``fields``: name, value pairs).
+        A carrier that cannot send one (to an HTTP/1.0 client) drops it."""
         raise NotImplementedError
 
-    def write_two(self, first: bytes, second: bytes) -> None:
-        """Writes ``first`` then ``second`` (a head and a large body) without joining them."""
+    def send_head(self, cycle, body: bytes, more_body: bool) -> None:
+        """The response head and its first body piece (the whole body if not ``more_body``). For HEAD, 204 and
+        304 (``cycle.sends_body`` False) ``body`` is only measured: the head announces HEAD's length."""
+        raise NotImplementedError
+
+    def send_body(self, cycle, body: bytes, more_body: bool) -> None:
+        """A later body piece; the last one (not ``more_body``) ends the response unless trailers follow."""
+        raise NotImplementedError
+
+    async def send_file_piece(self, cycle, fd: int, offset: int, count: int, more_body: bool, first: bool) -> int:
+        """``count`` bytes of the file ``fd`` from ``offset`` as a body piece (after the head if ``first``).
+        Returns how many went out: fewer only if the file ended early. Raises ClientDisconnected if the peer
+        left while it was being sent."""
+        raise NotImplementedError
+
+    def send_trailers(self, cycle, fields) -> None:
+        """The trailer fields that end the response (the trailers extension)."""
+        raise NotImplementedError
+
+    def accepts_trailers(self, cycle) -> bool:
+        """Whether this response can end in trailer fields (an HTTP/1.1 client must have said
+        ``TE: trailers``; HTTP/2 always can)."""
         raise NotImplementedError
 
     async def drain(self) -> None:
@@ -49,7 +75,8 @@ class ResponseSink:
         raise NotImplementedError
 
     def default_headers(self, has_date: bool, has_server: bool) -> bytes:
-        """The ``date`` and ``server`` header lines the app's response lacks, ready to write."""
+        """The ``date`` and ``server`` header lines the app's response lacks, as HTTP/1.1 lines (the
+        WebSocket handshake's answer carries them)."""
         raise NotImplementedError
 
     # -- files (the pathsend and zerocopysend extensions) ------------------------------------------
@@ -71,11 +98,6 @@ class ResponseSink:
         raise NotImplementedError
 
     def move_file_position(self, fd: int, position: int) -> None:
-        raise NotImplementedError
-
-    async def send_file(self, fd: int, offset: int, count: int) -> int:
-        """Writes ``count`` bytes of ``fd`` from ``offset`` after what was written before; returns how many
-        went out (fewer only if the file ended early). Raises ClientDisconnected if the peer left."""
         raise NotImplementedError
 
     # -- what the cycle tells its carrier ------------------------------------------------------------

@@ -1,10 +1,10 @@
 # Types for compiling connection.py with Cython (pure-Python mode): the same source runs uncompiled too.
 cimport cython
-from ..asgi.sink cimport ResponseSink
+from ..asgi.http1 cimport HTTP1Sink
 
 cdef Py_ssize_t BATCH_LIMIT, WRITEV_SIZE  # C ints when compiled: compared on every write
 
-cdef class Connection(ResponseSink)
+cdef class Connection(HTTP1Sink)
 
 cdef class ServerState:
     cdef public object config, app, loop, runner, access, trusted, ssl_context, tls_info
@@ -19,7 +19,7 @@ cdef class ServerState:
     @cython.locals(conn=Connection)
     cpdef flush_held(self)
 
-cdef class Connection(ResponseSink):
+cdef class Connection(HTTP1Sink):
     cdef public ServerState server_state
     cdef public object config, loop, transport, client, server, scheme, tls
     cdef public bint reading_paused, closed, writev

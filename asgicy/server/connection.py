@@ -11,7 +11,7 @@ import sys
 from email.utils import formatdate
 
 from ..asgi.errors import ClientDisconnected
-from ..asgi.sink import ResponseSink
+from ..asgi.http1 import HTTP1Sink
 from ..proxy import TrustedPeers
 from .eager import AppRunner
 from .logs import AccessLogger
@@ -114,9 +114,9 @@ class ServerState:
                 conn.transport.abort()
 
 
-class Connection(ResponseSink):
-    """A connection over an asyncio transport, as the ASGI cycles' sink (asgicy.asgi.sink): writes with
-    backpressure, files through sendfile(2), the Date/Server lines.
+class Connection(HTTP1Sink):
+    """A connection over an asyncio transport, as the ASGI cycles' sink (asgicy.asgi.sink), framing responses
+    as HTTP/1.1 (asgicy.asgi.http1): writes with backpressure, files through sendfile(2), the Date/Server lines.
 
     An asyncio protocol by its methods (asyncio and uvloop call them by name); not derived from
     asyncio.Protocol so that Cython can compile it to an extension type."""
@@ -163,7 +163,7 @@ class Connection(ResponseSink):
         for waiter in waiters:
             _set_done(waiter)
 
-    # -- the sink contract (asgicy.asgi.sink.ResponseSink) ------------------------------------------
+    # -- the sink contract (asgicy.asgi.sink.ResponseSink), bytes side (asgicy.asgi.http1.HTTP1Sink) ------
 
     def create_future(self):
         return self.loop.create_future()
