@@ -19,6 +19,7 @@ from .importer import AppImportError, import_from_string
 
 GROUP_TITLES = {"app": "application", "socket": "socket", "server": "server", "limits": "limits",
                 "timeouts": "timeouts", "websocket": "WebSocket", "logging": "logging", "http": "HTTP",
+                "http2": "HTTP/2",
                 "processes": "processes", "proxy": "proxies", "tls": "TLS", "config": "configuration"}
 
 

@@ -123,8 +123,9 @@ class Config:
                                            group="limits")
     limit_request_line: int = option(8192, "Longest request line, CRLF included (414 beyond).", group="limits")
     limit_request_headers: int = option(100, "Most header fields in a request (431 beyond).", group="limits")
-    limit_request_header_size: int = option(65536, "Largest header section in bytes (431 beyond).",
-                                            group="limits")
+    limit_request_header_size: int = option(65536, "Largest header section in bytes (431 beyond); for HTTP/2 "
+                                            "the decoded header list, as RFC 9113 counts it, announced as "
+                                            "SETTINGS_MAX_HEADER_LIST_SIZE.", group="limits")
     limit_request_body: int | None = option(None, "Largest request body in bytes (413 beyond); unlimited when "
                                             "not set.", group="limits")
     timeout_keep_alive: float = option(5.0, "Close a kept-alive connection after this many idle seconds.",
@@ -162,6 +163,20 @@ class Config:
                                            "frame.", metavar="SECONDS", group="websocket")
     ws_per_message_deflate: bool = option(True, "Accept permessage-deflate compression (RFC 7692) when the "
                                           "client offers it.", group="websocket")
+    http: str = option("auto", "HTTP versions served: auto (HTTP/1.1, and HTTP/2 when the client asks for it: "
+                       "h2c by prior knowledge or Upgrade on the same port, h2 by ALPN over TLS), 1 (HTTP/1.1 "
+                       "only) or 2 (HTTP/2 only: prior knowledge, or ALPN h2 alone).", choices=("auto", "1", "2"),
+                       group="http2")
+    h2_max_concurrent_streams: int = option(100, "Streams a client may have open on one HTTP/2 connection "
+                                            "(SETTINGS_MAX_CONCURRENT_STREAMS; RFC 9113 6.5.2 advises at least "
+                                            "100); more are refused with REFUSED_STREAM.", group="http2")
+    h2_initial_window_size: int = option(65535, "Request body bytes a client may send on one HTTP/2 stream "
+                                         "before the app reads them (SETTINGS_INITIAL_WINDOW_SIZE; the RFC's "
+                                         "default). The connection's window is 16 times this, at least 1 MiB.",
+                                         group="http2")
+    h2_max_frame_size: int = option(16384, "Largest HTTP/2 frame payload the server accepts "
+                                    "(SETTINGS_MAX_FRAME_SIZE, 16384 to 16777215; the RFC's default).",
+                                    group="http2")
     server_header: bool = option(True, "Add 'server: asgicy' to responses that have no Server header.",
                                  group="http")
     date_header: bool = option(True, "Add a Date header to responses that have none.", group="http")
@@ -194,6 +209,15 @@ class Config:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ConfigError(f"{name} must not be negative; got {value}")
+        if not 1 <= self.h2_max_concurrent_streams <= 2**31 - 1:
+            raise ConfigError(f"h2_max_concurrent_streams must be between 1 and 2^31-1; got "
+                              f"{self.h2_max_concurrent_streams}")
+        if not 1 <= self.h2_initial_window_size <= 2**31 - 1:
+            raise ConfigError(f"h2_initial_window_size must be between 1 and 2^31-1 (RFC 9113 6.5.2); got "
+                              f"{self.h2_initial_window_size}")
+        if not 16384 <= self.h2_max_frame_size <= 2**24 - 1:
+            raise ConfigError(f"h2_max_frame_size must be between 16384 and 16777215 (RFC 9113 6.5.2); got "
+                              f"{self.h2_max_frame_size}")
         if self.limit_max_requests is not None and self.limit_max_requests < 1:
             raise ConfigError(f"limit_max_requests must be at least 1; got {self.limit_max_requests}")
         if self.uds is not None and self.fd is not None:

@@ -238,6 +238,12 @@ class H2Connection:
         stream.announced = True
         self.last_stream_id = 1
 
+    @property
+    def in_head(self) -> bool:
+        """True while the client's preface, or a header block, has begun but is not complete: what the server
+        bounds with its head timeout (the slowloris of HTTP/2)."""
+        return self._state == READING_PREFACE or self._block_stream != 0
+
     # -- bytes in ---------------------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> list:
@@ -575,8 +581,11 @@ class H2Connection:
         authority = pseudo.get(b":authority", b"")
         path = pseudo.get(b":path", b"")
         protocol = pseudo.get(b":protocol", b"")
-        if not method:
-            raise _StreamError(stream_id, PROTOCOL_ERROR, "request without :method (RFC 9113 8.3.1)")
+        if not method or not _TOKEN.issuperset(method):
+            raise _StreamError(stream_id, PROTOCOL_ERROR, "request without a :method token (RFC 9113 8.3.1)")
+        if not _VISIBLE.issuperset(path) or not _VISIBLE.issuperset(authority) or not _VISIBLE.issuperset(scheme):
+            raise _StreamError(stream_id, PROTOCOL_ERROR, "a control, space or non-ASCII byte in :path, :authority "
+                               "or :scheme (RFC 3986 3)")
         if method == b"CONNECT" and b":protocol" not in pseudo:
             # RFC 9113 8.5: a plain CONNECT names only the authority to tunnel to.
             if not authority or scheme or path:
@@ -888,6 +897,8 @@ def _check_value(stream_id: int, name: bytes, value: bytes) -> None:
 
 
 _NAME_BYTES = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
+_TOKEN = _NAME_BYTES | frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_VISIBLE = frozenset(range(0x21, 0x7F))
 
 
 def _regular_fields(stream_id: int, fields: list, start: int) -> tuple:

@@ -14,7 +14,7 @@ cdef class HTTPProtocol(Connection):
     cdef public object app, parser, parse, current, parsing, pipeline, ready, pending_error
     cdef public Py_ssize_t buffered_body, reads, reads_at_tick
     cdef public double head_deadline, idle_deadline, body_deadline
-    cdef public bint discarding, lingering, upgraded, start_when_writable, proxy_trusted
+    cdef public bint discarding, lingering, upgraded, start_when_writable, proxy_trusted, h2c, h2_only
     cdef public AppRunner runner
     cdef public set cycles
     cdef public str root_path

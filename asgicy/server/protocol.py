@@ -16,6 +16,7 @@ states and tables the events that move a connection between them. The ASGI rules
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections import deque
 from http import HTTPStatus
@@ -27,6 +28,7 @@ from ..http import EndOfMessage, HTTPParser, HTTPProtocolError, Request
 from ..proxy import ProxyProtocolError, ProxyProtocolParser, forwarded_client
 from ..ws.handshake import HandshakeError, is_websocket_upgrade, read_handshake
 from .connection import TICK, Connection, writelines_pauses
+from .h2 import H2Protocol
 from .websocket import WebSocketProtocol
 
 try:  # compiled by Cython (setup.py), the cycle reads a request's fields as C struct members
@@ -83,6 +85,23 @@ def _as_compiled_request(request):
     for name in REQUEST_FIELDS:
         setattr(compiled, name, getattr(request, name))
     return compiled
+
+
+def _h2c_settings(parsed):
+    """The decoded HTTP2-Settings of an ``Upgrade: h2c`` request (RFC 7540 3.2, 3.2.1), or None when the request
+    does not ask for h2c properly: exactly one HTTP2-Settings field, named in Connection, base64url without
+    padding; and no body (the upgrade would have to wait for all of it)."""
+    if b"h2c" not in [part.strip() for part in parsed.upgrade.split(b",")] or parsed.content_length != 0:
+        return None
+    values = [value for name, value in parsed.headers if name == b"http2-settings"]
+    connection = b",".join(value for name, value in parsed.headers if name == b"connection").lower()
+    if len(values) != 1 or b"http2-settings" not in [part.strip() for part in connection.split(b",")]:
+        return None
+    try:
+        settings = base64.urlsafe_b64decode(values[0] + b"=" * (-len(values[0]) % 4))
+    except ValueError:
+        return None
+    return settings if len(settings) % 6 == 0 else None
 
 
 def error_response(status: int, detail: str, extra_fields: bytes = b"") -> bytes:
@@ -143,6 +162,8 @@ class HTTPProtocol(Connection):
         self.upgraded = False  # handed to a WebSocketProtocol
         self.start_when_writable = False  # a pipelined request waits for the client to read
         self.proxy_trusted = False  # the peer is a proxy whose headers are believed
+        self.h2c = config.http != "1"  # HTTP/2 over cleartext may be asked for (prior knowledge or Upgrade)
+        self.h2_only = config.http == "2"  # every connection is HTTP/2 (one that is not fails at its preface)
         # Slow-body detection without a clock read per packet: data_received counts, the ticker compares.
         self.reads = 0
         self.reads_at_tick = 0
@@ -164,11 +185,18 @@ class HTTPProtocol(Connection):
                 self.scheme = "https"
                 self.tls = state.tls_info.extension(ssl_object)
         self.proxy_trusted = self.config.proxy_headers and (self.client[0] if self.client else None) in state.trusted
+        if self.scheme == "https" and transport.get_extra_info("ssl_object").selected_alpn_protocol() == "h2":
+            self._switch_to_h2(b"")  # RFC 9113 3.2: TLS chose h2; the client's preface comes next
 
     def data_received(self, data: bytes) -> None:
         if self.lingering:
             return  # the rest of a body nobody reads, after the response and our half-close (_linger)
         self.reads += 1
+        if self.reads == 1 and (data[:3] == b"PRI" and self.h2c or self.h2_only):
+            # RFC 9113 3.3: HTTP/2 with prior knowledge. The preface's method, PRI, is reserved for this
+            # (RFC 9113 3.4), so no HTTP/1.1 request starts this way: the core checks the rest of it.
+            self._switch_to_h2(data)
+            return
         if self.idle_deadline and not self.discarding:
             self.idle_deadline = 0.0
         # Apps run eagerly in here (eager.py); what they write goes out in one piece, at the end of the
@@ -244,6 +272,11 @@ class HTTPProtocol(Connection):
         client, scheme = self.client, self.scheme
         if self.proxy_trusted and _names_proxy_headers(parsed.headers):
             client, scheme = forwarded_client(parsed.headers, client, scheme, state.trusted)
+        if parsed.upgrade is not None and self.h2c and self.tls is None and self.current is None and not self.pipeline:
+            settings = _h2c_settings(parsed)
+            if settings is not None:
+                self._upgrade_to_h2(parsed, settings)
+                return
         if (parsed.upgrade is not None and self.ws_enabled and parsed.content_length == 0
                 and is_websocket_upgrade(parsed)):
             upgrade = WebSocketUpgrade(parsed, client, scheme)
@@ -309,6 +342,26 @@ class HTTPProtocol(Connection):
         self.server_state.connections.add(ws)
         self.transport.set_protocol(ws)
         ws.start()
+
+    def _switch_to_h2(self, data: bytes, upgrade=None) -> None:
+        """Hands the transport to an H2Protocol (prior knowledge, ALPN or an accepted h2c upgrade)."""
+        h2 = H2Protocol(self)
+        self.flush_batch()
+        self.closed = True  # this protocol is done with the transport; the HTTP/2 one owns it now
+        self.upgraded = True
+        self.head_deadline = self.idle_deadline = 0.0
+        self.server_state.connections.discard(self)
+        self.transport.set_protocol(h2)
+        h2.start(data, upgrade)
+
+    def _upgrade_to_h2(self, parsed, settings: bytes) -> None:
+        """``Upgrade: h2c`` (RFC 7540 3.2): 101, then the request is answered as HTTP/2 on stream 1."""
+        self.write(b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n")
+        request = _as_compiled_request(parsed)
+        request.http_version = "2"
+        request.keep_alive = True
+        request.upgrade = None
+        self._switch_to_h2(self.parser.trailing_data(), (request, settings))
 
     def _on_protocol_error(self, error: HTTPProtocolError) -> None:
         logger.info("invalid request from %s: %s (answered %d)", self._peer(), error.message, error.status_hint)

@@ -47,7 +47,10 @@ def create_ssl_context(config) -> ssl.SSLContext:
             context.set_ciphers(config.ssl_ciphers)
         except ssl.SSLError:
             raise TLSConfigError(f"no usable cipher in the cipher list {config.ssl_ciphers!r}") from None
-    context.set_alpn_protocols(["http/1.1"])  # RFC 7301: we speak only HTTP/1.1 over this connection
+    # RFC 7301: what we speak over this connection, preferred first; RFC 9113 9.2: h2 needs TLS 1.2 or later
+    # (the context's minimum already) and no renegotiation.
+    context.set_alpn_protocols({"auto": ["h2", "http/1.1"], "1": ["http/1.1"], "2": ["h2"]}[config.http])
+    context.options |= ssl.OP_NO_RENEGOTIATION
     return context
 
 

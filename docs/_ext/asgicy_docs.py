@@ -21,8 +21,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-GROUP_ORDER = ("app", "socket", "server", "processes", "proxy", "tls", "http", "limits", "timeouts", "websocket",
-               "logging", "config")
+GROUP_ORDER = ("app", "socket", "server", "processes", "proxy", "tls", "http", "http2", "limits", "timeouts",
+               "websocket", "logging", "config")
 
 
 def _default(f: dataclasses.Field) -> str:
