@@ -10,6 +10,10 @@
   connection's life, drawn and tabled from ``asgicy.server.states.TRANSITIONS`` (which
   tests/integration/test_connection_states.py checks against the running protocol).
 
+- ``_static/generated/stream-states.svg`` and ``_generated/stream-states.md``: an HTTP/2 stream's states, from
+  ``asgicy.h2.grammar.STREAM_TRANSITIONS`` and ``STREAM_ERRORS`` (the table the reference core moves every
+  stream by).
+
 - ``_generated/notebooks/NN_name.ipynb``: each tutorial chapter as a notebook a reader can download; every
   chapter's page links to its own (added under the title as the page is read).
 
@@ -139,7 +143,8 @@ def draw_state_machine(out: Path) -> None:
 LIMIT_OPTIONS = ("limit_request_line", "limit_request_headers", "limit_request_header_size", "limit_request_body",
                  "limit_concurrency", "timeout_header_read", "timeout_body_read", "timeout_keep_alive",
                  "timeout_graceful_shutdown", "ws_max_size", "ws_max_queue", "ws_ping_interval", "ws_ping_timeout",
-                 "backlog", "forwarded_allow_ips")
+                 "h2_max_concurrent_streams", "h2_initial_window_size", "h2_max_frame_size", "backlog",
+                 "forwarded_allow_ips")
 
 
 def limits_table() -> str:
@@ -264,6 +269,85 @@ def connection_states_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+STREAM_LAYOUT = {"IDLE": (0, 2), "OPEN": (4, 2), "HALF_CLOSED_REMOTE": (8.5, 4.2), "HALF_CLOSED_LOCAL": (8.5, -0.2),
+                 "CLOSED": (15, 2)}
+STREAM_BENDS = {("OPEN", "CLOSED"): 0.0, ("IDLE", "HALF_CLOSED_REMOTE"): -0.25, ("IDLE", "OPEN"): 0.0}
+STREAM_NOTE_SHIFT = {"OPEN": -1.6}  # where a state's "stays on" note would cross an arrow
+STREAM_SHRINK = {("IDLE", "HALF_CLOSED_REMOTE"): 62}  # an arrow that ends at the side of a wide box
+
+
+def _stream_event(name: str) -> str:
+    """RECV_DATA_END -> 'recv DATA+END_STREAM'."""
+    direction, _, rest = name.partition("_")
+    frame = rest.replace("_END", "") if rest.endswith("_END") else rest
+    frame = "RST_STREAM" if frame == "RST" else frame
+    return f"{direction.lower()} {frame}{'+END_STREAM' if rest.endswith('_END') else ''}"
+
+
+def draw_stream_states(out: Path) -> None:
+    """An HTTP/2 stream's states as the server sees them, from asgicy.h2.grammar.STREAM_TRANSITIONS."""
+    from collections import defaultdict
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    matplotlib.rcParams["svg.hashsalt"] = "asgicy"
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    from asgicy.h2.grammar import STREAM_EVENT_NAMES, STREAM_STATE_NAMES, STREAM_TRANSITIONS
+
+    labels = defaultdict(list)
+    stays = defaultdict(list)
+    for (source, event), target in STREAM_TRANSITIONS.items():
+        name = _stream_event(STREAM_EVENT_NAMES[event])
+        if source == target:
+            stays[STREAM_STATE_NAMES[source]].append(name)
+        else:
+            labels[(STREAM_STATE_NAMES[source], STREAM_STATE_NAMES[target])].append(name)
+    fig, ax = plt.subplots(figsize=(11, 5))
+    ax.set_xlim(-1.5, 16.5)
+    ax.set_ylim(-1.8, 5.6)
+    ax.axis("off")
+    for name, (x, y) in STREAM_LAYOUT.items():
+        ax.text(x, y, name, ha="center", va="center", fontsize=9, family="monospace", zorder=3,
+                bbox={"boxstyle": "round,pad=0.45", "facecolor": "#eef3fb", "edgecolor": "#34598f"})
+        if stays[name]:
+            ax.text(x + STREAM_NOTE_SHIFT.get(name, 0), y - 0.75 if y < 4 else y + 0.75,
+                    "stays on: " + ", ".join(stays[name]), ha="center",
+                    va="center", fontsize=7.5, style="italic", color="#444444", zorder=3)
+    for (source, target), events in sorted(labels.items()):
+        a, b = STREAM_LAYOUT[source], STREAM_LAYOUT[target]
+        bend = STREAM_BENDS.get((source, target), 0.08)
+        ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>",
+                                     mutation_scale=12, shrinkA=30, shrinkB=STREAM_SHRINK.get((source, target), 32),
+                                     color="#555555", lw=0.9,
+                                     zorder=1))
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        mx, my = (a[0] + b[0]) / 2 + bend * dy / 2, (a[1] + b[1]) / 2 - bend * dx / 2
+        ax.text(mx, my, "\n".join(events), fontsize=8, ha="center", va="center", color="#222222", zorder=2,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+    ax.text(-1.4, -1.5, "A frame received in a state with no arrow for it is the error the table below names.",
+            fontsize=8, color="#7a2020")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+
+
+def stream_states_table() -> str:
+    from asgicy.h2.grammar import ERROR_NAMES, STREAM_ERRORS, STREAM_EVENT_NAMES, STREAM_STATE_NAMES, STREAM_TRANSITIONS
+
+    lines = ["| In state | on | goes to |", "|---|---|---|"]
+    for (source, event), target in STREAM_TRANSITIONS.items():
+        lines.append(f"| `{STREAM_STATE_NAMES[source]}` | {_stream_event(STREAM_EVENT_NAMES[event])} | "
+                     f"`{STREAM_STATE_NAMES[target]}` |")
+    for (source, event), (code, whole) in STREAM_ERRORS.items():
+        lines.append(f"| `{STREAM_STATE_NAMES[source]}` | {_stream_event(STREAM_EVENT_NAMES[event])} | "
+                     f"{'connection' if whole else 'stream'} error `{ERROR_NAMES[code]}` |")
+    return "\n".join(lines) + "\n"
+
+
 def generate(app) -> None:
     source = Path(app.srcdir)
     _write_if_changed(source / "reference" / "options.md", options_page())
@@ -271,6 +355,8 @@ def generate(app) -> None:
     draw_state_machine(source / "_static" / "generated" / "state-machine.svg")
     draw_connection_states(source / "_static" / "generated" / "connection-states.svg")
     _write_if_changed(source / "_generated" / "connection-states.md", connection_states_table())
+    draw_stream_states(source / "_static" / "generated" / "stream-states.svg")
+    _write_if_changed(source / "_generated" / "stream-states.md", stream_states_table())
     notebooks(source)
 
 
