@@ -33,6 +33,7 @@ extensions = [
     extension("asgicy._cores", "asgicy/_cores.pyx"),
     extension("asgicy.http._parser", "asgicy/http/_parser.pyx"),
     extension("asgicy.ws._framer", "asgicy/ws/_framer.pyx"),
+    extension("asgicy.h2._hpack", "asgicy/h2/_hpack.pyx"),
     # The ASGI http cycle is plain Python compiled as it stands (Cython's pure-Python mode, typed by
     # http.pxd): the same source runs uncompiled when the extension is not built.
     extension("asgicy.asgi.events", "asgicy/asgi/events.py"),

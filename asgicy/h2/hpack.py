@@ -124,6 +124,8 @@ def encode_integer(value: int, prefix_bits: int, first: int) -> bytes:
 
 def decode_integer(data: bytes, position: int, prefix_bits: int) -> tuple:
     """The integer whose prefix is in ``data[position]``, and where the next representation starts."""
+    if position >= len(data):
+        raise HPACKError(E.TRUNCATED_BLOCK)
     limit = (1 << prefix_bits) - 1
     value = data[position] & limit
     position += 1
@@ -187,6 +189,8 @@ class Decoder:
             self.table_size += size
 
     def _string(self, data: bytes, position: int) -> tuple:
+        if position >= len(data):
+            raise HPACKError(E.TRUNCATED_BLOCK)
         huffman = data[position] & 0x80
         length, position = decode_integer(data, position, 7)
         end = position + length

@@ -302,6 +302,10 @@ class H2Protocol(Connection):
         try:
             self._process(self.core.feed(data))
             self.send_frames()
+        except Exception:  # a bug of ours, not the client's: this connection ends, the server goes on
+            logger.exception("HTTP/2 connection from %s failed", self._peer())
+            self.core.close(INTERNAL_ERROR)
+            self._fail()
         finally:
             self.end_collecting()
         self._after_read()

@@ -76,6 +76,8 @@ def test_huffman_refuses_eos_and_bad_padding(hpack_impl, coded, message):
     (b"\x40\x05ab", E.TRUNCATED_BLOCK),  # a name announced as 5 bytes, 2 there
     (b"\x3f\xe2\x1f", E.TABLE_SIZE_TOO_LARGE),  # 4096 + 1
     (b"\x82\x20", E.TABLE_SIZE_NOT_FIRST),
+    (b"\x00", E.TRUNCATED_BLOCK),  # a literal with a new name, and no name (found by the differential test)
+    (b"\x40\x01a", E.TRUNCATED_BLOCK),  # a name, and no value
 ])
 def test_decoder_refuses_broken_blocks(hpack_impl, block, message):
     with pytest.raises(HPACKError) as info:
