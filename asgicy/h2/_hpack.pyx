@@ -154,6 +154,8 @@ cdef long long _decode_integer(const unsigned char[:] view, Py_ssize_t *position
     while True:
         if at >= view.shape[0]:
             raise HPACKError(E.TRUNCATED_BLOCK)
+        if shift > 28:  # a sixth continuation byte: past 2^31 whatever it holds (RFC 7541 5.1: "octet length")
+            raise HPACKError(E.INTEGER_OVERFLOW)
         byte = view[at]
         at += 1
         value += <long long>(byte & 0x7F) << shift

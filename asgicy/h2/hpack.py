@@ -135,6 +135,8 @@ def decode_integer(data: bytes, position: int, prefix_bits: int) -> tuple:
     while True:
         if position >= len(data):
             raise HPACKError(E.TRUNCATED_BLOCK)
+        if shift > 28:  # a sixth continuation byte: past 2^31 whatever it holds (RFC 7541 5.1: "octet length")
+            raise HPACKError(E.INTEGER_OVERFLOW)
         byte = data[position]
         position += 1
         value += (byte & 0x7F) << shift

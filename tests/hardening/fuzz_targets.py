@@ -1,13 +1,17 @@
-"""Coverage-guided fuzzing (atheris, on libFuzzer) of the HTTP parser and the WebSocket framer.
+"""Coverage-guided fuzzing (atheris, on libFuzzer) of the HTTP parser, the WebSocket framer, HPACK and the
+HTTP/2 core.
 
-    python tests/hardening/fuzz_targets.py http|ws [libFuzzer options] [corpus directories]
+    python tests/hardening/fuzz_targets.py http|ws|hpack|h2 [libFuzzer options] [corpus directories]
 
 Coverage is measured on the pure-Python reference implementations (atheris instruments Python bytecode);
 every input is also fed to the Cython implementation, split at a point the fuzzer chooses, and the two
 must agree event for event. An input fails the run when either implementation raises anything (their
 only documented way to refuse input is a HTTPProtocolError / WebSocketProtocolError *event*), when they
-disagree, or when one takes longer than libFuzzer's -timeout (a hang). tests/hardening/test_fuzz.py runs
-both targets for a bounded time in CI; docs/security.md records a longer run.
+disagree, or when one takes longer than libFuzzer's -timeout (a hang). HPACK is fuzzed the same way (the
+Cython codec against the reference: same fields, same table, same error). The HTTP/2 core has its reference
+only so far: every input goes to it after the preface, whole and split at a chosen point, and the two runs
+must give the same events and the same bytes out, with nothing raised. tests/hardening/test_fuzz.py runs
+every target for a bounded time in CI; docs/security.md records a longer run.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ with atheris.instrument_imports(include=["asgicy"]):
     from asgicy.ws import _framer
     from asgicy.ws import reference as ws_reference
     from asgicy.ws.deflate import Deflate
+    from asgicy.h2 import _hpack, hpack
+    from asgicy.h2 import reference as h2_reference
+    from asgicy.h2.errors import H2ProtocolError, HeaderListTooLarge, HPACKError
+    from asgicy.h2.grammar import PREFACE
 from tests.sansio.helpers import normalize  # noqa: E402
 from tests.sansio.test_framer import norm  # noqa: E402
 
@@ -75,8 +83,56 @@ def ws_target(raw: bytes) -> None:
         raise AssertionError(f"framers disagree on {data!r} cut at {cut}:\nreference {expected}\ncython    {got}")
 
 
+def _decode(impl, blocks: list, table_size: int, list_size: int) -> list:
+    decoder = impl.Decoder(table_size, list_size)
+    results = []
+    for block in blocks:
+        try:
+            results.append(("fields", decoder.decode(block)))
+        except HPACKError as exc:
+            results.append(("error", exc.message))
+        except HeaderListTooLarge:
+            results.append(("too large",))
+        results.append((list(decoder.table), decoder.table_size))
+    return results
+
+
+def hpack_target(raw: bytes) -> None:
+    provider = atheris.FuzzedDataProvider(raw)
+    table_size = provider.PickValueInList([0, 64, 256, 4096])
+    list_size = provider.PickValueInList([100, 65536])
+    cut = provider.ConsumeIntInRange(0, 256)
+    data = provider.ConsumeBytes(provider.remaining_bytes())
+    blocks = [data[:cut], data[cut:]]  # two blocks: the first one's table is the second one's
+    expected = _decode(hpack, blocks, table_size, list_size)
+    got = _decode(_hpack, blocks, table_size, list_size)
+    if got != expected:
+        raise AssertionError(f"HPACK codecs disagree on {blocks!r}:\nreference {expected}\ncython    {got}")
+
+
+def _feed_h2(data: bytes, cut: int) -> tuple:
+    conn = h2_reference.H2Connection(max_concurrent_streams=4, initial_window_size=100, max_header_list_size=500)
+    conn.initiate()
+    events = conn.feed(PREFACE + data[:cut])
+    if not (events and isinstance(events[-1], H2ProtocolError)):  # after an error, feeding repeats it
+        events += conn.feed(data[cut:])
+    return events, conn.data_to_send()
+
+
+def h2_target(raw: bytes) -> None:
+    provider = atheris.FuzzedDataProvider(raw)
+    cut = provider.ConsumeIntInRange(0, 4096)
+    data = provider.ConsumeBytes(provider.remaining_bytes())
+    cut = min(cut, len(data))
+    whole = _feed_h2(data, len(data))
+    split = _feed_h2(data, cut)
+    if whole != split:
+        raise AssertionError(f"the HTTP/2 core answers {data!r} differently cut at {cut}:\nwhole {whole}\n"
+                             f"split {split}")
+
+
 def main() -> None:
-    target = {"http": http_target, "ws": ws_target}[sys.argv.pop(1)]
+    target = {"http": http_target, "ws": ws_target, "hpack": hpack_target, "h2": h2_target}[sys.argv.pop(1)]
     atheris.Setup(sys.argv, target)
     atheris.Fuzz()
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sansio import h2frames
+from tests.sansio.hpack_vectors import GROUPS
 from tests.sansio.wsframes import deflated, frame
 
 from .smuggling_corpus import REFUSED, UNAMBIGUOUS
@@ -28,13 +30,22 @@ TARGETS = Path(__file__).with_name("fuzz_targets.py")
 def seeds(target: str) -> list:
     if target == "http":
         return [data for _, data, *_ in REFUSED + UNAMBIGUOUS]
+    if target == "hpack":
+        return [bytes.fromhex(block.replace(" ", "")) for _, _, group in GROUPS for block, _, _ in group]
+    if target == "h2":
+        return [h2frames.settings() + h2frames.request(1), h2frames.request(1, end_stream=False)
+                + h2frames.frame(h2frames.DATA, h2frames.END_STREAM, 1, b"body"),
+                h2frames.frame(h2frames.HEADERS, 0, 1, h2frames.block(*h2frames.GET))
+                + h2frames.frame(h2frames.CONTINUATION, h2frames.END_HEADERS, 1, b""),
+                h2frames.request(1) + h2frames.rst(1) + h2frames.window_update(0, 1000)
+                + h2frames.frame(h2frames.PING, 0, 0, b"12345678")]
     return [frame(1, b"hello"), frame(1, b"h\xc3", fin=False) + frame(0, b"\xa9"), frame(9, b"ping"),
             frame(8, b"\x03\xe8bye"), frame(2, b"x" * 200), frame(1, deflated(b"abc" * 50), rsv=4),
             frame(1, b"", fin=False) + frame(0, b"", fin=False) + frame(0, b"ok")]
 
 
 @pytest.mark.timeout(SECONDS + 120)
-@pytest.mark.parametrize("target", ["http", "ws"])
+@pytest.mark.parametrize("target", ["http", "ws", "hpack", "h2"])
 def test_fuzz_target_finds_nothing(tmp_path, target):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -72,6 +72,9 @@ def test_huffman_refuses_eos_and_bad_padding(hpack_impl, coded, message):
     (b"\x80", E.INDEX_ZERO),
     (b"\xbe", E.INDEX_OUT_OF_RANGE),  # 62: past the static table, and the dynamic table is empty
     (b"\xff\x80\x80\x80\x80\x80\x80\x80\x80\x01", E.INTEGER_OVERFLOW),
+    # Overlong: zero continuation bytes, then a small one past 64 bits of shift (found by the fuzzer: the
+    # Cython codec's C shift wrapped around to a small index).
+    (b"\x81\xff" + b"\x80" * 10 + b"\x01", E.INTEGER_OVERFLOW),
     (b"\xff\x80", E.TRUNCATED_BLOCK),
     (b"\x40\x05ab", E.TRUNCATED_BLOCK),  # a name announced as 5 bytes, 2 there
     (b"\x3f\xe2\x1f", E.TABLE_SIZE_TOO_LARGE),  # 4096 + 1
