@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from .asgi.http1 import HTTP1Sink
+from .asgi.http1 import HTTP1Sink, field_lines
 from .asgi.sink import WebSocketSink
 from .config import Config
 from .server.server import Server
@@ -224,8 +224,9 @@ class RecordingSink(HTTP1Sink, WebSocketSink):
     def app_finished(self, cycle: Any) -> None:
         self.calls.append(("app_finished",))
 
-    def ws_accept(self, subprotocol: Any, fields: bytes) -> None:
-        self.calls.append(("ws_accept", subprotocol, fields))
+    def ws_accept(self, subprotocol: Any, fields: list, has_date: bool, has_server: bool) -> None:
+        # Recorded as the header lines the 101 would carry (the server's Date and Server first).
+        self.calls.append(("ws_accept", subprotocol, self.default_headers(has_date, has_server) + field_lines(fields)))
 
     def ws_close(self, code: int, reason: str) -> None:
         self.calls.append(("ws_close", code, reason))

@@ -14,6 +14,7 @@ cdef class HTTP1Sink(ResponseSink):
     # What a byte-stream carrier provides (asgicy.server.connection.Connection, asgicy.testing.RecordingSink).
     cpdef write(self, data)
     cpdef write_two(self, first, second)
+    cpdef bytes default_headers(self, bint has_date, bint has_server)
 
     cpdef send_informational(self, cycle, int status, fields)
     cpdef send_head(self, cycle, bytes body, bint more_body)

@@ -88,6 +88,10 @@ class HTTP1Sink(ResponseSink):
         went out (fewer only if the file ended early). Raises ClientDisconnected if the peer left."""
         raise NotImplementedError
 
+    def default_headers(self, has_date: bool, has_server: bool) -> bytes:
+        """The ``date`` and ``server`` header lines a response lacks, ready to write."""
+        raise NotImplementedError
+
     # -- the response parts, framed ------------------------------------------------------------------------
 
     def accepts_trailers(self, cycle) -> bool:

@@ -10,7 +10,6 @@ cdef class ResponseSink:
     cpdef send_body(self, cycle, bytes body, bint more_body)
     cpdef send_trailers(self, cycle, fields)
     cpdef bint accepts_trailers(self, cycle) except -1
-    cpdef bytes default_headers(self, bint has_date, bint has_server)
     cpdef create_future(self)
     cpdef body_consumed(self, Py_ssize_t size)
     cpdef response_complete(self, cycle)

@@ -74,11 +74,6 @@ class ResponseSink:
         """Returns once the peer has read enough that ``write_paused`` is False, or the peer is gone."""
         raise NotImplementedError
 
-    def default_headers(self, has_date: bool, has_server: bool) -> bytes:
-        """The ``date`` and ``server`` header lines the app's response lacks, as HTTP/1.1 lines (the
-        WebSocket handshake's answer carries them)."""
-        raise NotImplementedError
-
     # -- files (the pathsend and zerocopysend extensions) ------------------------------------------
 
     def open_file(self, path: str) -> int:
@@ -128,8 +123,9 @@ class WebSocketSink(ResponseSink):
 
     __slots__ = ()  # (a carrier derives from this and from a compiled class: no instance layout of its own)
 
-    def ws_accept(self, subprotocol, fields: bytes) -> None:
-        """Answers the handshake with 101, the chosen subprotocol and ``fields`` (header lines)."""
+    def ws_accept(self, subprotocol, fields: list, has_date: bool, has_server: bool) -> None:
+        """Accepts the handshake (101 over HTTP/1.1, 200 over HTTP/2) with the chosen subprotocol, the app's
+        ``fields`` (name, value pairs) and the Date and Server fields it lacks (``has_date``, ``has_server``)."""
         raise NotImplementedError
 
     def ws_close(self, code: int, reason: str) -> None:

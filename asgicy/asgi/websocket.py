@@ -168,9 +168,9 @@ class WebSocketCycle:
                                      f"server{hint}", WWW)
             has_date = has_date or lname == b"date"
             has_server = has_server or lname == b"server"
-            fields.append(b"%b: %b\r\n" % (name, value))
+            fields.append((name, value))
         self.state = ACCEPTED
-        self.conn.ws_accept(subprotocol, self.conn.default_headers(has_date, has_server) + b"".join(fields))
+        self.conn.ws_accept(subprotocol, fields, has_date, has_server)
 
     def _deny(self) -> None:
         """websocket.close before accept: the handshake is refused with HTTP 403 (ASGI WebSocket spec)."""

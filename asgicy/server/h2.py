@@ -23,10 +23,12 @@ from ..asgi.http import build_scope, new_cycle
 from ..asgi.sink import ResponseSink
 from ..h2 import H2Connection, H2ProtocolError
 from ..h2.events import DataReceived, GoAwayReceived, RequestReceived, StreamReset, TrailersReceived, WindowUpdated
-from ..h2.grammar import CONNECTION_SPECIFIC, INTERNAL_ERROR, NO_ERROR, error_name
+from ..h2.grammar import CANCEL, CONNECTION_SPECIFIC, INTERNAL_ERROR, NO_ERROR, error_name
 from ..http.grammar import REQUEST_FIELDS
 from ..proxy import forwarded_client
+from ..ws.handshake import HandshakeError, read_handshake
 from .connection import Connection
+from .websocket import WebSocketProtocol
 
 try:  # the compiled cycle reads a request's fields as the compiled parser's C struct members
     from ..http._parser import Request as _Request
@@ -198,9 +200,6 @@ class H2Stream(ResponseSink):
 
     # -- what the cycle tells its carrier ----------------------------------------------------------------------
 
-    def default_headers(self, has_date: bool, has_server: bool) -> bytes:
-        return self.protocol.default_headers(has_date, has_server)
-
     def create_future(self):
         return self.protocol.loop.create_future()
 
@@ -238,6 +237,138 @@ class H2Stream(ResponseSink):
         self.protocol.stream_may_end(self)
 
 
+class StreamTransport:
+    """One HTTP/2 stream as the transport of a WebSocket (RFC 8441): what the WebSocket protocol writes goes
+    out as DATA on the stream, its close ends the stream, and its reading pauses hold the stream's window."""
+
+    def __init__(self, h2: H2Protocol, stream_id: int) -> None:
+        self.h2 = h2
+        self.core = h2.core
+        self.stream_id = stream_id
+        self.protocol = None  # the H2WebSocket
+        self.closed = False
+        self.lost = False
+        self.reading_paused = False
+        self.held = 0  # bytes received while reading was paused: their window is given back on resume
+
+    def set_protocol(self, protocol) -> None:
+        self.protocol = protocol
+
+    def get_extra_info(self, name: str, default=None):
+        return self.h2.transport.get_extra_info(name, default)
+
+    def write(self, data: bytes) -> None:
+        if self.closed or self.lost:
+            return
+        self.core.send_data(self.stream_id, bytes(data))
+        self.h2.send_frames()
+        if self.core.pending(self.stream_id) > STREAM_HIGH_WATER and not self.protocol.write_paused:
+            self.protocol.pause_writing()
+
+    def writelines(self, pieces) -> None:
+        self.write(b"".join(pieces))
+
+    def window_changed(self) -> None:
+        if self.protocol.write_paused and self.core.pending(self.stream_id) <= STREAM_HIGH_WATER // 4:
+            self.protocol.resume_writing()
+
+    def pause_reading(self) -> None:
+        self.reading_paused = True
+
+    def resume_reading(self) -> None:
+        self.reading_paused = False
+        held, self.held = self.held, 0
+        if held:
+            self.core.acknowledge(self.stream_id, held)
+            self.h2.send_frames()
+
+    def received(self, size: int) -> None:
+        """``size`` bytes of the stream were handed to the WebSocket: window back now, or on resume."""
+        if self.reading_paused:
+            self.held += size
+        else:
+            self.core.acknowledge(self.stream_id, size)
+
+    def close(self) -> None:
+        """The WebSocket is done: END_STREAM (after its close frame), then connection_lost, as asyncio does."""
+        if not self.closed:
+            self.closed = True
+            self.core.send_data(self.stream_id, b"", True)
+            self.h2.send_frames()
+            self.h2.loop.call_soon(self.connection_lost)
+
+    def abort(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.core.reset_stream(self.stream_id, CANCEL)
+            self.h2.send_frames()
+        self.h2.loop.call_soon(self.connection_lost)
+
+    def is_closing(self) -> bool:
+        return self.closed or self.lost
+
+    def can_write_eof(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return self.core.pending(self.stream_id)
+
+    def get_write_buffer_limits(self) -> tuple:
+        return (0, STREAM_HIGH_WATER)
+
+    def set_write_buffer_limits(self, high=None, low=None) -> None:
+        pass
+
+    def connection_lost(self) -> None:
+        """The stream ended (closed by us, reset or ended by the client, or the connection is gone)."""
+        if not self.lost:
+            self.lost = True
+            self.protocol.connection_lost(None)
+            self.h2.websocket_ended(self.stream_id)
+
+
+class H2WebSocket(WebSocketProtocol):
+    """A WebSocket on one HTTP/2 stream (RFC 8441): the same protocol as after an HTTP/1.1 upgrade, over a
+    StreamTransport. The handshake's answer is a 200 HEADERS frame, and an HTTP response in its place (a
+    denial, 403, 500) is framed by the stream's H2Stream, as any response on the connection."""
+
+    def __init__(self, h2: H2Protocol, stream: H2Stream, request, handshake, client, scheme) -> None:
+        transport = StreamTransport(h2, stream.stream_id)
+        super().__init__(h2.server_state, transport, request, handshake, client, h2.server, scheme, h2.tls)
+        transport.set_protocol(self)
+        self.stream = stream
+        stream.cycle = self.cycle
+
+    def send_accept(self, subprotocol, fields: list, has_date: bool, has_server: bool) -> None:
+        headers = self.stream.protocol.default_fields(has_date, has_server)
+        if subprotocol is not None:
+            headers.append((b"sec-websocket-protocol", subprotocol.encode("ascii")))
+        if self.handshake.deflate is not None:
+            headers.append((b"sec-websocket-extensions", self.handshake.deflate.response_header()))
+        headers += [(name.lower(), value) for name, value in fields if name.lower() not in CONNECTION_SPECIFIC]
+        self.stream.core.send_headers(self.stream.stream_id, 200, headers)  # RFC 8441 5: 2xx accepts
+        self.stream.protocol.send_frames()
+
+    # An HTTP response in place of the WebSocket: the stream frames it.
+    def accepts_trailers(self, cycle) -> bool:
+        return False
+
+    def send_informational(self, cycle, status: int, fields) -> None:
+        self.stream.send_informational(cycle, status, fields)
+
+    def send_head(self, cycle, body: bytes, more_body: bool) -> None:
+        self.stream.send_head(cycle, body, more_body)
+
+    def send_body(self, cycle, body: bytes, more_body: bool) -> None:
+        self.stream.send_body(cycle, body, more_body)
+
+    def send_trailers(self, cycle, fields) -> None:
+        self.stream.send_trailers(cycle, fields)
+
+    async def send_file_piece(self, cycle, fd: int, offset: int, count: int, more_body: bool, first: bool) -> int:
+        return await self.stream.send_file_piece(cycle, fd, offset, count, more_body, first)
+
+
 class H2Protocol(Connection):
     """One HTTP/2 connection: the core between the transport and the streams' cycles."""
 
@@ -248,7 +379,7 @@ class H2Protocol(Connection):
         self.core = H2Connection(
             max_concurrent_streams=config.h2_max_concurrent_streams, initial_window_size=window,
             connection_window_size=min(2**31 - 1, max(1 << 20, 16 * window)), max_frame_size=config.h2_max_frame_size,
-            max_header_list_size=config.limit_request_header_size, enable_connect_protocol=False)
+            max_header_list_size=config.limit_request_header_size, enable_connect_protocol=config.ws != "none")
         self.transport = http.transport
         self.writev = http.writev
         self.client = http.client
@@ -262,6 +393,7 @@ class H2Protocol(Connection):
         self.access_log = self.server_state.access_log
         self.time_requests = self.server_state.time_requests
         self.streams: dict = {}  # stream id -> H2Stream, while its response or its app runs
+        self.websockets: dict = {}  # stream id -> H2WebSocket (RFC 8441), until its stream ends
         self.head_deadline = 0.0
         self.idle_deadline = 0.0
         self.goaway_received = False
@@ -316,6 +448,9 @@ class H2Protocol(Connection):
     def connection_lost(self, exc) -> None:
         self.closed = True
         self.server_state.connections.discard(self)
+        for ws in list(self.websockets.values()):
+            ws.transport.closed = True
+            ws.transport.connection_lost()
         for stream in list(self.streams.values()):
             stream.reset = True
             if stream.cycle is not None:
@@ -348,10 +483,16 @@ class H2Protocol(Connection):
                 stream = streams.get(event.stream_id)
                 if stream is not None:
                     stream.window_changed()
+                elif event.stream_id in self.websockets:
+                    self.websockets[event.stream_id].transport.window_changed()
             elif kind is TrailersReceived:
                 stream = streams.get(event.stream_id)
                 if stream is not None and stream.cycle is not None:
                     stream.cycle.end_body()  # (ASGI has no request trailers: the body is complete)
+            elif kind is StreamReset and event.stream_id in self.websockets:
+                ws = self.websockets[event.stream_id]
+                ws.transport.closed = True
+                ws.transport.connection_lost()
             elif kind is StreamReset:
                 stream = streams.get(event.stream_id)
                 if stream is not None:
@@ -383,7 +524,10 @@ class H2Protocol(Connection):
         if len(headers) > config.limit_request_headers:
             return self._refuse(stream_id, 431, "more header fields than the limit")
         if event.method == b"CONNECT":
-            return self._refuse(stream_id, 501, "CONNECT is not supported")
+            if event.protocol == b"websocket":
+                return self._start_websocket(event, headers)
+            return self._refuse(stream_id, 501, "CONNECT is not supported" if not event.protocol
+                                else f"no protocol {event.protocol.decode('ascii')!r} here (RFC 8441 4)")
         expect_continue = False
         for name, value in headers:
             if name == b"expect":
@@ -421,7 +565,35 @@ class H2Protocol(Connection):
         state.cycles.add(cycle)
         self.runner.run(self.app, cycle)
 
+    def _start_websocket(self, event: RequestReceived, headers: list) -> None:
+        """An extended CONNECT for a WebSocket (RFC 8441 4, 5): its handshake checked, then the WebSocket
+        protocol runs on the stream, with the same cycle as after an HTTP/1.1 upgrade."""
+        request = request_head(event, headers, False)
+        try:
+            handshake = read_handshake(request, self.config.ws_per_message_deflate, extended_connect=True)
+        except HandshakeError as exc:
+            return self._refuse(event.stream_id, exc.status, exc.message)
+        client, scheme = self.client, event.scheme.decode("ascii")
+        if self.proxy_trusted:
+            client, scheme = forwarded_client(headers, client, scheme, self.server_state.trusted)
+        ws = H2WebSocket(self, H2Stream(self, event.stream_id), request, handshake, client, scheme)
+        self.websockets[event.stream_id] = ws
+        ws.start()
+
+    def websocket_ended(self, stream_id: int) -> None:
+        self.websockets.pop(stream_id, None)
+        if not self.streams and not self.websockets and (self.closing or self.goaway_received):
+            self._finish()
+
     def _on_data(self, event: DataReceived) -> None:
+        ws = self.websockets.get(event.stream_id)
+        if ws is not None:
+            ws.transport.received(len(event.data))
+            if event.data:
+                ws.data_received(event.data)
+            if event.end_stream:
+                ws.transport.close()  # the client is done: so are we (RFC 8441 5: the stream is the TCP)
+            return
         stream = self.streams.get(event.stream_id)
         data = event.data
         kept = 0
@@ -481,7 +653,7 @@ class H2Protocol(Connection):
         if (stream.response_done or stream.reset) and stream.app_done:
             if self.streams.get(stream.stream_id) is stream:
                 del self.streams[stream.stream_id]
-            if not self.streams:
+            if not self.streams and not self.websockets:
                 if self.closing or self.goaway_received:
                     self._finish()
                 else:
@@ -495,16 +667,19 @@ class H2Protocol(Connection):
                 self.head_deadline = self.loop.time() + self.config.timeout_header_read
         else:
             self.head_deadline = 0.0
-        if self.streams:
+        if self.streams or self.websockets:
             self.idle_deadline = 0.0
         elif not self.idle_deadline:
             self.idle_deadline = self.server_state.clock + self.config.timeout_keep_alive + 0.5
-        if self.goaway_received and not self.streams:
+        if self.goaway_received and not self.streams and not self.websockets:
             self._finish()
 
     def _fail(self) -> None:
         """A connection error: the core queued its GOAWAY; every stream ends with the connection."""
         self.send_frames()
+        for ws in list(self.websockets.values()):
+            ws.transport.closed = True
+            ws.transport.connection_lost()
         for stream in list(self.streams.values()):
             stream.reset = True
             if stream.cycle is not None:
@@ -526,8 +701,11 @@ class H2Protocol(Connection):
             logger.info("HTTP/2 preface or header block from %s took longer than %ss", self._peer(),
                         self.config.timeout_header_read)
             self._fail()
-        elif self.idle_deadline and now >= self.idle_deadline and not self.streams:
+        elif self.idle_deadline and now >= self.idle_deadline and not self.streams and not self.websockets:
             self._finish()
+        else:
+            for ws in list(self.websockets.values()):
+                ws.check_timeouts(now)
 
     def shutdown(self) -> None:
         """Graceful shutdown: GOAWAY with the last stream processed; the streams in progress finish."""
@@ -538,5 +716,7 @@ class H2Protocol(Connection):
             return
         self.core.close(NO_ERROR)
         self.send_frames()
-        if not self.streams:
+        for ws in list(self.websockets.values()):
+            ws.shutdown()  # close 1012; the stream ends with the closing handshake
+        if not self.streams and not self.websockets:
             self._close()

@@ -333,7 +333,9 @@ class HTTPProtocol(Connection):
             self.write(error_response(exc.status, exc.message, exc.headers))
             self._close()
             return
-        ws = WebSocketProtocol(self, upgrade, handshake)
+        ws = WebSocketProtocol(self.server_state, self.transport, upgrade.request, handshake, upgrade.client,
+                               self.server, upgrade.scheme, self.tls, self.parser.trailing_data(),
+                               self.reading_paused, self.writev)
         self.flush_batch()  # responses before the upgrade go out before the WebSocket writes anything
         self.current = None
         self.closed = True  # this protocol is done with the transport; the WebSocket owns it now

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 
+from ..asgi.http1 import field_lines
 from ..asgi.sink import WebSocketSink
 from ..asgi.websocket import WebSocketCycle, build_websocket_scope
 from ..ws import Close, Framer, Ping, Pong
@@ -28,19 +29,22 @@ class WebSocketProtocol(Connection, WebSocketSink):
     """One WebSocket connection after its upgrade: the framer between the transport and the cycle, which
     it carries as its sink (asgicy.asgi.sink.WebSocketSink)."""
 
-    def __init__(self, http, upgrade, handshake) -> None:
-        super().__init__(http.server_state)
-        request = upgrade.request
-        self.transport = http.transport
-        self.writev = http.writev
-        self.client = upgrade.client  # after proxy headers
-        self.server = http.server
-        self.scheme = upgrade.scheme
-        self.tls = http.tls
-        self.reading_paused = http.reading_paused
+    def __init__(self, state, transport, request, handshake, client, server, scheme, tls, pending: bytes = b"",
+                 reading_paused: bool = False, writev: bool = False) -> None:
+        """``transport``: the TCP connection after an HTTP/1.1 upgrade, or an HTTP/2 stream's (RFC 8441, see
+        server/h2.py); ``client`` and ``scheme`` are after proxy headers; ``pending``, bytes the client sent
+        after its handshake."""
+        super().__init__(state)
+        self.transport = transport
+        self.writev = writev
+        self.client = client
+        self.server = server
+        self.scheme = scheme
+        self.tls = tls
+        self.reading_paused = reading_paused
         self.handshake = handshake
         self.framer = None
-        self.pending = bytearray(http.parser.trailing_data())
+        self.pending = bytearray(pending)
         config = self.config
         scope = build_websocket_scope(request, self.client, self.server, config.root_path, self.scheme,
                                       self.server_state.lifespan_state, handshake.subprotocols)
@@ -118,8 +122,8 @@ class WebSocketProtocol(Connection, WebSocketSink):
 
     # -- called by the cycle ------------------------------------------------------------------------
 
-    def ws_accept(self, subprotocol, fields: bytes) -> None:
-        self.write(accept_response(self.handshake, subprotocol, fields))
+    def ws_accept(self, subprotocol, fields: list, has_date: bool, has_server: bool) -> None:
+        self.send_accept(subprotocol, fields, has_date, has_server)
         config = self.config
         self.framer = Framer(config.ws_max_size, self.handshake.deflate)
         if config.ws_ping_interval:
@@ -130,6 +134,11 @@ class WebSocketProtocol(Connection, WebSocketSink):
             early, self.pending = bytes(self.pending), bytearray()
             self._process(self.framer.feed(early))
         self._resume_reading()
+
+    def send_accept(self, subprotocol, fields: list, has_date: bool, has_server: bool) -> None:
+        """The handshake's answer: 101 Switching Protocols (RFC 6455 4.2.2)."""
+        extra = self.default_headers(has_date, has_server) + field_lines(fields)
+        self.write(accept_response(self.handshake, subprotocol, extra))
 
     def send_text(self, text: str) -> None:
         self.write(self.framer.text(text))

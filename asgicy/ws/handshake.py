@@ -40,8 +40,10 @@ def is_websocket_upgrade(request) -> bool:
     return upgrade is not None and b"websocket" in [p.strip() for p in upgrade.split(b",")]
 
 
-def read_handshake(request, per_message_deflate: bool = True) -> Handshake:
-    if request.method != b"GET":
+def read_handshake(request, per_message_deflate: bool = True, extended_connect: bool = False) -> Handshake:
+    """The client's handshake: an HTTP/1.1 GET with Upgrade (RFC 6455 4.1), or with ``extended_connect`` an
+    HTTP/2 CONNECT whose :protocol is websocket (RFC 8441 5), which has no key (the stream is the proof)."""
+    if request.method != (b"CONNECT" if extended_connect else b"GET"):
         raise HandshakeError(400, "a WebSocket handshake must be a GET request (RFC 6455 4.1)")
     keys, versions, protocols, extensions = [], [], [], []
     for name, value in request.headers:
@@ -56,13 +58,16 @@ def read_handshake(request, per_message_deflate: bool = True) -> Handshake:
     if versions != [b"13"]:
         raise HandshakeError(426, "unsupported Sec-WebSocket-Version; this server speaks 13 (RFC 6455 4.4)",
                              b"sec-websocket-version: 13\r\n")
-    if len(keys) != 1:
+    if extended_connect:
+        keys = [b""]  # RFC 8441 5: no Sec-WebSocket-Key, no Sec-WebSocket-Accept
+    elif len(keys) != 1:
         raise HandshakeError(400, "a WebSocket handshake needs exactly one Sec-WebSocket-Key (RFC 6455 4.1)")
-    try:
-        if len(base64.b64decode(keys[0], validate=True)) != 16:
-            raise ValueError
-    except (binascii.Error, ValueError):
-        raise HandshakeError(400, "Sec-WebSocket-Key is not 16 bytes in base64 (RFC 6455 4.1)") from None
+    else:
+        try:
+            if len(base64.b64decode(keys[0], validate=True)) != 16:
+                raise ValueError
+        except (binascii.Error, ValueError):
+            raise HandshakeError(400, "Sec-WebSocket-Key is not 16 bytes in base64 (RFC 6455 4.1)") from None
     subprotocols = []
     for value in protocols:
         for item in value.split(b","):
