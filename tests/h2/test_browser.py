@@ -17,15 +17,23 @@ seen: list = []
 
 
 async def page(scope, receive, send):
-    if scope["type"] != "http":
-        return
     seen.append((scope["path"], scope["http_version"], scope["scheme"]))
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        message = await receive()
+        await send({"type": "websocket.send", "text": f"{message['text']} over HTTP/{scope['http_version']}"})
+        await receive()
+        return
     if scope["path"] == "/":
         body = (b"<!doctype html><title>h2</title><body><p id=version>" + scope["http_version"].encode()
                 + b"</p><img src=/a.svg><img src=/b.svg><script src=/c.js></script></body>")
         content_type = b"text/html; charset=utf-8"
     elif scope["path"] == "/c.js":
-        body = b"document.body.dataset.loaded = 'yes';"
+        body = (b"document.body.dataset.loaded = 'yes';"
+                b"const ws = new WebSocket('wss://' + location.host + '/ws');"
+                b"ws.onopen = () => ws.send('hello');"
+                b"ws.onmessage = (e) => { document.body.dataset.ws = e.data; ws.close(); };")
         content_type = b"text/javascript"
     else:
         body = b"<svg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/>"
@@ -49,5 +57,9 @@ def test_chromium_loads_a_page_over_h2(tmp_path):
                               "--dump-dom", running.url + "/"], capture_output=True, text=True, timeout=120)
     assert '<p id="version">2</p>' in out.stdout, out.stderr[-2000:]
     assert 'data-loaded="yes"' in out.stdout  # the script came and ran
-    assert {path for path, _, _ in seen} >= {"/", "/a.svg", "/b.svg", "/c.js"}
-    assert {(version, scheme) for _, version, scheme in seen} == {("2", "https")}
+    assert {path for path, _, _ in seen} >= {"/", "/a.svg", "/b.svg", "/c.js", "/ws"}
+    assert {(version, scheme) for path, version, scheme in seen if path != "/ws"} == {("2", "https")}
+    # Chromium opens the WebSocket on the HTTP/2 connection it has (RFC 8441: the server announced
+    # SETTINGS_ENABLE_CONNECT_PROTOCOL), not on a new HTTP/1.1 one.
+    assert ("/ws", "2", "wss") in seen
+    assert 'data-ws="hello over HTTP/2"' in out.stdout
