@@ -34,6 +34,7 @@ extensions = [
     extension("asgicy.http._parser", "asgicy/http/_parser.pyx"),
     extension("asgicy.ws._framer", "asgicy/ws/_framer.pyx"),
     extension("asgicy.h2._hpack", "asgicy/h2/_hpack.pyx"),
+    extension("asgicy.h2._core", "asgicy/h2/_core.pyx"),
     # The ASGI http cycle is plain Python compiled as it stands (Cython's pure-Python mode, typed by
     # http.pxd): the same source runs uncompiled when the extension is not built.
     extension("asgicy.asgi.events", "asgicy/asgi/events.py"),

@@ -9,9 +9,9 @@ import sys
 import urllib.request
 from importlib.machinery import EXTENSION_SUFFIXES
 
-COMPILED = ["asgicy._cores", "asgicy.http._parser", "asgicy.ws._framer", "asgicy.h2._hpack", "asgicy.asgi.events",
-            "asgicy.asgi.sink", "asgicy.asgi.http", "asgicy.asgi.http1", "asgicy.server.connection",
-            "asgicy.server.protocol", "asgicy.server.eager", "asgicy.server._coroutines"]
+COMPILED = ["asgicy._cores", "asgicy.http._parser", "asgicy.ws._framer", "asgicy.h2._hpack", "asgicy.h2._core",
+            "asgicy.asgi.events", "asgicy.asgi.sink", "asgicy.asgi.http", "asgicy.asgi.http1",
+            "asgicy.server.connection", "asgicy.server.protocol", "asgicy.server.eager", "asgicy.server._coroutines"]
 
 
 async def app(scope, receive, send):

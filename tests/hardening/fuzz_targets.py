@@ -8,9 +8,9 @@ every input is also fed to the Cython implementation, split at a point the fuzze
 must agree event for event. An input fails the run when either implementation raises anything (their
 only documented way to refuse input is a HTTPProtocolError / WebSocketProtocolError *event*), when they
 disagree, or when one takes longer than libFuzzer's -timeout (a hang). HPACK is fuzzed the same way (the
-Cython codec against the reference: same fields, same table, same error). The HTTP/2 core has its reference
-only so far: every input goes to it after the preface, whole and split at a chosen point, and the two runs
-must give the same events and the same bytes out, with nothing raised. tests/hardening/test_fuzz.py runs
+Cython codec against the reference: same fields, same table, same error), and so is the HTTP/2 core: every
+input goes after the preface to the reference whole and to the Cython core split at a chosen point, and the
+two must give the same events and the same bytes out, with nothing raised. tests/hardening/test_fuzz.py runs
 every target for a bounded time in CI; docs/security.md records a longer run.
 """
 
@@ -31,7 +31,7 @@ with atheris.instrument_imports(include=["asgicy"]):
     from asgicy.ws import _framer
     from asgicy.ws import reference as ws_reference
     from asgicy.ws.deflate import Deflate
-    from asgicy.h2 import _hpack, hpack
+    from asgicy.h2 import _core, _hpack, hpack
     from asgicy.h2 import reference as h2_reference
     from asgicy.h2.errors import H2ProtocolError, HeaderListTooLarge, HPACKError
     from asgicy.h2.grammar import PREFACE
@@ -110,8 +110,8 @@ def hpack_target(raw: bytes) -> None:
         raise AssertionError(f"HPACK codecs disagree on {blocks!r}:\nreference {expected}\ncython    {got}")
 
 
-def _feed_h2(data: bytes, cut: int) -> tuple:
-    conn = h2_reference.H2Connection(max_concurrent_streams=4, initial_window_size=100, max_header_list_size=500)
+def _feed_h2(impl, data: bytes, cut: int) -> tuple:
+    conn = impl.H2Connection(max_concurrent_streams=4, initial_window_size=100, max_header_list_size=500)
     conn.initiate()
     events = conn.feed(PREFACE + data[:cut])
     if not (events and isinstance(events[-1], H2ProtocolError)):  # after an error, feeding repeats it
@@ -124,11 +124,11 @@ def h2_target(raw: bytes) -> None:
     cut = provider.ConsumeIntInRange(0, 4096)
     data = provider.ConsumeBytes(provider.remaining_bytes())
     cut = min(cut, len(data))
-    whole = _feed_h2(data, len(data))
-    split = _feed_h2(data, cut)
-    if whole != split:
-        raise AssertionError(f"the HTTP/2 core answers {data!r} differently cut at {cut}:\nwhole {whole}\n"
-                             f"split {split}")
+    expected = _feed_h2(h2_reference, data, len(data))
+    got = _feed_h2(_core, data, cut)
+    if got != expected:
+        raise AssertionError(f"the HTTP/2 cores disagree on {data!r} cut at {cut}:\nreference {expected}\n"
+                             f"cython    {got}")
 
 
 def main() -> None:

@@ -26,8 +26,12 @@ def hpack_impl(request):
     return hpack
 
 
-@pytest.fixture(params=["python"])  # (the HTTP/2 connection has its reference only, so far)
+@pytest.fixture(params=["cython", "python"])
 def h2_impl(request):
-    """Each HTTP/2 core test runs against every implementation of the connection."""
+    """Each HTTP/2 core test runs against both implementations of the connection (the Cython one imported
+    directly: a missing build must fail these tests)."""
+    if request.param == "cython":
+        from asgicy.h2 import _core
+        return _core
     from asgicy.h2 import reference
     return reference
