@@ -138,6 +138,11 @@ class Config:
                                              "and, before a response, the client 408 (slow-body protection; not "
                                              "counted while the app is not reading).", metavar="SECONDS",
                                              group="timeouts")
+    timeout_send: float | None = option(60.0, "A client that reads nothing of a response for this many seconds "
+                                        "(the connection's send buffer full, or an HTTP/2 stream's window shut) "
+                                        "loses it: the connection is closed, or the HTTP/2 stream reset; the app "
+                                        "gets http.disconnect (nginx's send_timeout; off when 0 or not set).",
+                                        metavar="SECONDS", group="timeouts")
     timeout_graceful_shutdown: float | None = option(30.0, "On shutdown, wait this long for requests in "
                                                      "progress before cancelling them.", metavar="SECONDS",
                                                      group="timeouts")
@@ -204,7 +209,7 @@ class Config:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be greater than 0; got {getattr(self, name)}")
         for name in ("limit_concurrency", "limit_request_body", "timeout_graceful_shutdown", "ws_ping_interval",
-                     "timeout_body_read",
+                     "timeout_body_read", "timeout_send",
                      "ws_ping_timeout", "limit_max_requests_jitter", "reload_delay"):
             value = getattr(self, name)
             if value is not None and value < 0:

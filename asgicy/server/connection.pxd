@@ -23,6 +23,7 @@ cdef class Connection(HTTP1Sink):
     cdef public ServerState server_state
     cdef public object config, loop, transport, client, server, scheme, tls
     cdef public bint reading_paused, closed, writev
+    cdef public double paused_since  # the clock when writing paused (--timeout-send)
     cdef public list drain_waiters
     cdef public list batch
     cdef public Py_ssize_t batch_size

@@ -134,6 +134,7 @@ class Connection(HTTP1Sink):
         self.write_paused = False
         self.drain_waiters: list = []
         self.reading_paused = False
+        self.paused_since = 0.0
         self.closing = False  # graceful shutdown: finish what is in progress, then close
         self.closed = False
         # While a read is handled (``collecting``: apps run eagerly inside it) writes are collected in
@@ -153,6 +154,7 @@ class Connection(HTTP1Sink):
 
     def pause_writing(self) -> None:
         self.write_paused = True
+        self.paused_since = self.server_state.clock
 
     def resume_writing(self) -> None:
         self.write_paused = False
@@ -344,6 +346,11 @@ class Connection(HTTP1Sink):
             self.flush_batch()
             self.closed = True
             self.transport.close()
+
+    def send_stalled(self, now: float) -> bool:
+        """Whether the client has read nothing for --timeout-send while the transport's buffer was full."""
+        timeout = self.config.timeout_send
+        return bool(timeout) and self.write_paused and not self.closed and now - self.paused_since >= timeout
 
     def _pause_reading(self) -> None:
         if not self.reading_paused and not self.closed:

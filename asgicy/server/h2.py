@@ -74,6 +74,7 @@ class H2Stream(ResponseSink):
         self.closing = protocol.closing
         self.drain_waiters: list = []
         self.reset = False  # the stream ended early (either side reset it)
+        self.stalled_since = 0.0  # the clock when its data began to wait for the client's window
         self.response_done = False
         self.app_done = False
         self.received = 0  # request body bytes, against --limit-request-body
@@ -171,6 +172,7 @@ class H2Stream(ResponseSink):
 
     def window_changed(self) -> None:
         """The client opened a window, or the transport can take more: the app may go on if it waits."""
+        self.stalled_since = 0.0
         self.write_paused = self.protocol.write_paused or self.core.pending(self.stream_id) > STREAM_HIGH_WATER
         if not self.write_paused:
             self.wake()
@@ -696,6 +698,29 @@ class H2Protocol(Connection):
     def check_timeouts(self, now: float) -> None:
         if self.closed:
             return
+        if self.send_stalled(now):
+            logger.info("%s read nothing of its HTTP/2 responses for %ss: closed", self._peer(),
+                        self.config.timeout_send)
+            self._fail()
+            return
+        timeout = self.config.timeout_send
+        if timeout:
+            for stream in list(self.streams.values()):
+                if stream.reset or not self.core.pending(stream.stream_id):
+                    stream.stalled_since = 0.0
+                elif not stream.stalled_since:
+                    stream.stalled_since = now
+                elif now - stream.stalled_since >= timeout:
+                    # A zero-window stall: the client keeps the stream open and never lets its data through.
+                    logger.info("%s opened no window on stream %d for %ss: reset", self._peer(), stream.stream_id,
+                                timeout)
+                    self.core.reset_stream(stream.stream_id, CANCEL)
+                    stream.reset = True
+                    if stream.cycle is not None:
+                        stream.cycle.disconnect()
+                    stream.wake()
+                    self.send_frames()
+                    self.stream_may_end(stream)
         if self.head_deadline and now >= self.head_deadline:
             # A preface or header block still incomplete after --timeout-header-read: the slowloris of HTTP/2.
             logger.info("HTTP/2 preface or header block from %s took longer than %ss", self._peer(),

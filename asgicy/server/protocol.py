@@ -528,6 +528,13 @@ class HTTPProtocol(Connection):
 
     def check_timeouts(self, now: float) -> None:
         """Called by the server's ticker about twice a second."""
+        if self.send_stalled(now):
+            logger.info("%s read nothing of its response for %ss: closed", self._peer(), self.config.timeout_send)
+            for cycle in (self.current, *self.pipeline):
+                if cycle is not None:
+                    cycle.disconnect()
+            self.transport.abort()  # (a close would wait for the buffer it will never read)
+            return
         if self.head_deadline and now >= self.head_deadline and self.current is None:
             if self.parser.in_head:
                 # Slowloris: a head still arriving after the timeout gets 408 and the connection ends.

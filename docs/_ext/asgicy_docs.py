@@ -141,7 +141,7 @@ def draw_state_machine(out: Path) -> None:
 
 # The options that bound what one client can make the server do, for the security page.
 LIMIT_OPTIONS = ("limit_request_line", "limit_request_headers", "limit_request_header_size", "limit_request_body",
-                 "limit_concurrency", "timeout_header_read", "timeout_body_read", "timeout_keep_alive",
+                 "limit_concurrency", "timeout_header_read", "timeout_body_read", "timeout_send", "timeout_keep_alive",
                  "timeout_graceful_shutdown", "ws_max_size", "ws_max_queue", "ws_ping_interval", "ws_ping_timeout",
                  "h2_max_concurrent_streams", "h2_initial_window_size", "h2_max_frame_size", "backlog",
                  "forwarded_allow_ips")

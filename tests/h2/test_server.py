@@ -13,6 +13,7 @@ import subprocess
 import time
 
 import h2.errors
+import h2.settings
 import httpx
 import pytest
 import trustme
@@ -327,3 +328,39 @@ def test_a_header_block_that_never_completes_is_closed_too(ext_server):
     goaway = client.goaway(5)
     assert client.closed or goaway is not None
     assert time.monotonic() - started < 3
+
+
+def test_a_zero_window_stall_is_reset_after_the_send_timeout(tmp_path):
+    shared = {"file": "/dev/null", "after_reset": [], "sent": []}
+    with serve_in_thread(lifespan_app(shared), access_log=False, timeout_send=1.0) as running:
+        client = connect(running, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0}, auto_window=False)
+        stream = client.request("/stream")
+        started = time.monotonic()
+        [response] = client.wait(stream, timeout=10)
+        assert response.reset == h2.errors.ErrorCodes.CANCEL
+        assert 1.0 <= time.monotonic() - started < 4.0  # --timeout-send 1 (the ticker checks twice a second)
+        assert connect(running).get("/").status == 200  # the server goes on
+
+
+def test_an_http1_client_that_reads_nothing_is_closed_after_the_send_timeout():
+    async def large(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while True:
+            await send({"type": "http.response.body", "body": b"z" * 65536, "more_body": True})
+
+    with serve_in_thread(large, lifespan="off", access_log=False, timeout_send=1.0) as running:
+        with socket.create_connection((running.host, running.port)) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            state = running.server.server_state
+            deadline = time.monotonic() + 6
+            while not any(conn.write_paused for conn in state.connections) and time.monotonic() < deadline:
+                time.sleep(0.05)  # reading nothing: the server's buffer fills and its writing pauses
+            assert state.connections, "the response never filled the buffer"
+            paused = time.monotonic()
+            while state.connections and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not state.connections and 0.5 <= time.monotonic() - paused < 3.0  # --timeout-send 1
+            while state.cycles and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not state.cycles  # the app was told (ClientDisconnected from its send) and ended
