@@ -9,6 +9,7 @@ import json
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import time
 
@@ -19,6 +20,8 @@ import pytest
 import trustme
 
 from asgicy.testing import serve_in_thread
+
+from tests.sansio.h2frames import read_frames
 
 from .client import Client
 
@@ -364,3 +367,29 @@ def test_an_http1_client_that_reads_nothing_is_closed_after_the_send_timeout():
             while state.cycles and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert not state.cycles  # the app was told (ClientDisconnected from its send) and ended
+
+
+def test_graceful_shutdown_sends_goaway_and_lets_streams_finish():
+    async def slow(scope, receive, send):
+        await asyncio.sleep(0.5)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"finished"})
+
+    with serve_in_thread(slow, lifespan="off", access_log=False) as running:
+        client = connect(running)
+        first, second = client.request("/1"), client.request("/2")
+        time.sleep(0.2)  # both are running
+        loop = running.server.server_state.loop
+        loop.call_soon_threadsafe(running.server.request_exit)
+        # Read the raw frames: the h2 library closes its side at GOAWAY, where RFC 9113 6.8 lets the streams
+        # it covers finish.
+        data = b""
+        client.sock.settimeout(5)
+        while chunk := client.sock.recv(65536):
+            data += chunk
+    frames = [f for f in read_frames(data) if f[0] in (0, 7)]  # DATA and GOAWAY
+    goaway = next(f for f in frames if f[0] == 7)
+    assert goaway[3][:8] == struct.pack(">II", second, 0)  # NO_ERROR, last stream: the second request
+    finished = {stream for kind, flags, stream, payload in frames if kind == 0 and payload == b"finished"
+                and flags & 1}
+    assert finished == {first, second}  # in flight when GOAWAY went out: answered, then the close
