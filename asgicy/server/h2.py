@@ -321,6 +321,11 @@ class StreamTransport:
     def set_write_buffer_limits(self, high=None, low=None) -> None:
         pass
 
+    def ended(self) -> None:
+        """The client reset the stream, or the connection is gone: nothing more can be sent on it."""
+        self.closed = True
+        self.connection_lost()
+
     def connection_lost(self) -> None:
         """The stream ended (closed by us, reset or ended by the client, or the connection is gone)."""
         if not self.lost:
@@ -450,14 +455,7 @@ class H2Protocol(Connection):
     def connection_lost(self, exc) -> None:
         self.closed = True
         self.server_state.connections.discard(self)
-        for ws in list(self.websockets.values()):
-            ws.transport.closed = True
-            ws.transport.connection_lost()
-        for stream in list(self.streams.values()):
-            stream.reset = True
-            if stream.cycle is not None:
-                stream.cycle.disconnect()
-            stream.wake()
+        self._end_every_stream()
         self._wake_drain_waiters()
 
     def pause_writing(self) -> None:
@@ -492,9 +490,7 @@ class H2Protocol(Connection):
                 if stream is not None and stream.cycle is not None:
                     stream.cycle.end_body()  # (ASGI has no request trailers: the body is complete)
             elif kind is StreamReset and event.stream_id in self.websockets:
-                ws = self.websockets[event.stream_id]
-                ws.transport.closed = True
-                ws.transport.connection_lost()
+                self.websockets[event.stream_id].transport.ended()
             elif kind is StreamReset:
                 stream = streams.get(event.stream_id)
                 if stream is not None:
@@ -679,15 +675,18 @@ class H2Protocol(Connection):
     def _fail(self) -> None:
         """A connection error: the core queued its GOAWAY; every stream ends with the connection."""
         self.send_frames()
+        self._end_every_stream()
+        self._close()
+
+    def _end_every_stream(self) -> None:
+        """The connection is gone: every app still running hears http.disconnect (or websocket.disconnect)."""
         for ws in list(self.websockets.values()):
-            ws.transport.closed = True
-            ws.transport.connection_lost()
+            ws.transport.ended()
         for stream in list(self.streams.values()):
             stream.reset = True
             if stream.cycle is not None:
                 stream.cycle.disconnect()
             stream.wake()
-        self._close()
 
     def _finish(self) -> None:
         """Every stream is done and no new one will come: GOAWAY (if not sent yet), then close."""
