@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
 BUILD = HERE / ".build"
-COMPETITORS = ["uvicorn[standard]==0.54.0", "httptools", "uvloop", "websockets", "wsproto", "h11",
+COMPETITORS = ["uvicorn[standard]==0.55.0", "zttp==0.0.35", "httptools", "uvloop", "websockets", "wsproto", "h11",
                "hypercorn==0.18.0", "granian==2.8.7", "daphne==4.2.3"]
 SERVER_CORE, LOAD_CORE = "0", "1"
 
@@ -104,11 +104,16 @@ def ensure_tools(servers: list) -> None:
     loadgen = BUILD / "loadgen"
     if not loadgen.exists() or loadgen.stat().st_mtime < (HERE / "loadgen.c").stat().st_mtime:
         subprocess.run(["gcc", "-O2", "-o", str(loadgen), str(HERE / "loadgen.c")], check=True)
-    if any(s not in ("asgicy", "asgicy-baseline", "ceiling") for s in servers) and not (VENV / ".installed").exists():
+    if any(s not in ("asgicy", "asgicy-baseline", "ceiling") for s in servers) and not _installed():
         print("installing the compared servers into benchmarks/.venv", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([venv_bin("python"), "-m", "pip", "install", "-q", *COMPETITORS], check=True)
         (VENV / ".installed").write_text("\n".join(COMPETITORS))
+
+
+def _installed() -> bool:
+    marker = VENV / ".installed"
+    return marker.exists() and marker.read_text() == "\n".join(COMPETITORS)
 
 
 def versions(servers: list) -> dict:

@@ -9,15 +9,21 @@
     the dynamic table stays in step with the peer's. ``max_table_size`` is what we announced in
     SETTINGS_HEADER_TABLE_SIZE: the peer may shrink its table below it but never grow it past it.
 
-``Encoder()``
-    ``encode(fields) -> bytes`` encodes a header list. The encoder uses the static table and never inserts
-    into a dynamic table, so it needs no agreement with the peer about table sizes (RFC 7541 allows an
-    encoder not to index; responses are small and mostly the same few fields).
+``Encoder(max_table_size=4096)``
+    ``encode_response(status, fields) -> bytes`` encodes a response's header block, ``encode(fields)`` a
+    trailer section. Fields that repeat from response to response go into a dynamic table (at most
+    ``ENCODER_TABLE_SIZE`` bytes, and never more than the peer's SETTINGS_HEADER_TABLE_SIZE, which the
+    connection passes to ``set_max_table_size``; the size updates RFC 7541 4.2 asks for open the next
+    block), so they cost one byte each after the first response. Values that differ per response
+    (content-length, etag, ...) are literals without indexing, and secrets (cookies, authorization) are
+    never indexed (RFC 7541 7.1.3).
 
 ``huffman_encode(data)``, ``huffman_decode(data)``, ``huffman_length(data)``: the string code of appendix B.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 from . import errors as E
 from .errors import HeaderListTooLarge, HPACKError
@@ -260,32 +266,115 @@ _STATUS = {int(value): encode_integer(index, 7, 0x80) for (name, value), index i
 # Fields whose values must never be put in an intermediary's table (RFC 7541 7.1.3: secrets that compression
 # could reveal); encoded "never indexed".
 _SENSITIVE = frozenset((b"authorization", b"proxy-authorization", b"cookie", b"set-cookie"))
+# Fields whose values are mostly different in each response: indexing them would only push the fields that
+# repeat (content-type, server, date) out of the table. Sent as literals without indexing.
+_UNIQUE = frozenset((b"content-length", b"content-range", b"etag", b"last-modified", b"location", b"age",
+                     b"x-request-id"))
+# The most our dynamic table holds, whatever the peer allows: the memory one connection's encoder may take.
+ENCODER_TABLE_SIZE = 4096
 
 
 class Encoder:
-    """Encodes header lists with the static table and literals; never indexes (see the module docstring)."""
+    """Encodes header lists, inserting what repeats into a dynamic table that mirrors the peer decoder's
+    (RFC 7541 2.3.2): after the first response, a field sent again (content-type, server, date within its
+    second) is one byte. See the module docstring."""
 
-    def encode_status(self, status: int) -> bytes:
-        """The ``:status`` field of a response (RFC 9113 8.3.2)."""
+    def __init__(self, max_table_size: int = ENCODER_TABLE_SIZE) -> None:
+        self.table_size_limit = min(max_table_size, ENCODER_TABLE_SIZE)
+        self.table_size = 0
+        self.entries = deque()  # (name, value, size), the oldest first
+        self.inserted = 0  # entries inserted so far; the newest has this number, the oldest inserted - len + 1
+        self._fields: dict = {}  # (name, value) -> the number of its entry
+        self._names: dict = {}  # name -> the number of the newest entry with that name
+        self._update = None  # [smallest, final] table size to announce at the start of the next block (4.2)
+
+    def set_max_table_size(self, size: int) -> None:
+        """The peer's SETTINGS_HEADER_TABLE_SIZE: the table must fit it from the next block on."""
+        limit = min(size, ENCODER_TABLE_SIZE)
+        if limit == self.table_size_limit:
+            return
+        if self._update is None:
+            self._update = [limit, limit]
+        else:
+            self._update = [min(self._update[0], limit), limit]
+        self.table_size_limit = limit
+        self._evict(limit)
+
+    def _evict(self, limit: int) -> None:
+        entries = self.entries
+        while self.table_size > limit:
+            name, value, size = entries.popleft()
+            self.table_size -= size
+            number = self.inserted - len(entries)  # the number of the entry just evicted
+            if self._fields.get((name, value)) == number:
+                del self._fields[(name, value)]
+            if self._names.get(name) == number:
+                del self._names[name]
+
+    def _insert(self, name: bytes, value: bytes, size: int) -> None:
+        self._evict(self.table_size_limit - size)
+        self.entries.append((name, value, size))
+        self.table_size += size
+        self.inserted += 1
+        self._fields[(name, value)] = self._names[name] = self.inserted
+
+    def _start(self, out: bytearray) -> None:
+        """A block begins with the table size updates owed to the peer (RFC 7541 4.2, 6.3)."""
+        if self._update is not None:
+            smallest, final = self._update
+            self._update = None
+            if smallest < final:
+                out += encode_integer(smallest, 5, 0x20)
+            out += encode_integer(final, 5, 0x20)
+
+    def encode_response(self, status: int, fields) -> bytes:
+        """A response's header block: ``:status`` (RFC 9113 8.3.2), then ``fields``."""
+        out = bytearray()
+        self._start(out)
         encoded = _STATUS.get(status)
-        if encoded is None:
+        if encoded is None:  # (not indexed: the odd status of one response)
             encoded = encode_integer(_STATIC_NAMES[b":status"], 4, 0) + encode_string(b"%d" % status)
-        return encoded
+        out += encoded
+        self._fields_into(out, fields)
+        return bytes(out)
 
     def encode(self, fields) -> bytes:
-        """``fields`` (name, value pairs; names lower case) as one header block."""
+        """``fields`` (name, value pairs; names lower case) as one header block (a trailer section)."""
         out = bytearray()
+        self._start(out)
+        self._fields_into(out, fields)
+        return bytes(out)
+
+    def _fields_into(self, out: bytearray, fields) -> None:
         for name, value in fields:
             index = _STATIC_FIELDS.get((name, value))
             if index is not None:
                 out += encode_integer(index, 7, 0x80)
                 continue
-            first = 0x10 if name in _SENSITIVE else 0x00  # never indexed, or without indexing
+            sensitive = name in _SENSITIVE
+            if not sensitive:
+                number = self._fields.get((name, value))
+                if number is not None:
+                    out += encode_integer(STATIC_SIZE + self.inserted - number + 1, 7, 0x80)
+                    continue
             name_index = _STATIC_NAMES.get(name)
+            if name_index is None:
+                number = self._names.get(name)
+                if number is not None:
+                    name_index = STATIC_SIZE + self.inserted - number + 1
+            size = len(name) + len(value) + ENTRY_OVERHEAD
+            # Indexed: what may repeat and takes at most a quarter of the table; the rest literal, and
+            # secrets never indexed.
+            indexing = not sensitive and name not in _UNIQUE and size <= self.table_size_limit // 4
+            if indexing:
+                prefix, first = 6, 0x40
+            else:
+                prefix, first = 4, (0x10 if sensitive else 0x00)
             if name_index is not None:
-                out += encode_integer(name_index, 4, first)
+                out += encode_integer(name_index, prefix, first)
             else:
                 out.append(first)
                 out += encode_string(name)
             out += encode_string(value)
-        return bytes(out)
+            if indexing:
+                self._insert(name, value, size)

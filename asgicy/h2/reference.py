@@ -654,9 +654,10 @@ class H2Connection:
                 if value > 1:
                     raise H2ProtocolError(PROTOCOL_ERROR, "SETTINGS_ENABLE_CONNECT_PROTOCOL other than 0 or 1 "
                                           "(RFC 8441 3)")
-            # SETTINGS_HEADER_TABLE_SIZE bounds the table our encoder may use, and it uses none; the client's
-            # MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE bound what we initiate or send, which is
-            # nothing and small responses; unknown settings are ignored (RFC 9113 6.5.2).
+            elif identifier == SETTINGS_HEADER_TABLE_SIZE:
+                self.encoder.set_max_table_size(value)  # our encoder's table must fit the client's (RFC 7541 4.2)
+            # The client's MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE bound what we initiate or send, which
+            # is nothing and small responses; unknown settings are ignored (RFC 9113 6.5.2).
 
     def _on_window_update(self, stream_id: int, payload: bytes) -> None:
         if len(payload) != 4:
@@ -782,7 +783,7 @@ class H2Connection:
             return False
         if status >= 200:
             self._move(stream, SEND_HEADERS_END if end_stream else SEND_HEADERS)
-        block = self.encoder.encode_status(status) + self.encoder.encode(headers)
+        block = self.encoder.encode_response(status, headers)
         self._header_block(stream_id, block, end_stream and status >= 200)
         if end_stream and status >= 200:
             self._completed(stream)

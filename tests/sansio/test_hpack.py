@@ -125,19 +125,68 @@ def test_rfc_integer_examples(hpack_impl):
     assert hpack_impl.encode_integer(42, 8, 0) == bytes((42,))
 
 
+def random_fields(rng, names, values):
+    return [(rng.choice(names), rng.choice(values)) for _ in range(rng.randrange(0, 12))]
+
+
 def test_encoder_output_decodes_to_the_same_fields(hpack_impl):
+    """Blocks of one connection, values that repeat (indexed) and that do not: the python-hyper decoder and
+    ours, each keeping its table across the blocks as a peer does, read back what was encoded."""
     import hpack
     rng = random.Random(9113)
     names = [name for name, _ in STATIC_TABLE if not name.startswith(b":")]
     names += [b"x-custom", b"x-" + os.urandom(4).hex().encode()]
+    values = [bytes(rng.randrange(0x20, 0x7f) for _ in range(rng.randrange(0, 40))) for _ in range(30)]
     encoder = hpack_impl.Encoder()
-    for _ in range(200):
-        fields = [(rng.choice(names), bytes(rng.randrange(0x20, 0x7f) for _ in range(rng.randrange(0, 40))))
-                  for _ in range(rng.randrange(0, 12))]
+    theirs, ours = hpack.Decoder(), hpack_impl.Decoder()
+    for _ in range(300):
+        fields = random_fields(rng, names, values)
         status = rng.choice([200, 204, 404, 500, 302, 418, 599])
-        block = encoder.encode_status(status) + encoder.encode(fields)
-        assert hpack.Decoder().decode(block, raw=True) == [(b":status", b"%d" % status)] + fields
-        assert hpack_impl.Decoder().decode(block) == [(b":status", b"%d" % status)] + fields
+        block = encoder.encode_response(status, fields)
+        assert theirs.decode(block, raw=True) == [(b":status", b"%d" % status)] + fields
+        assert ours.decode(block) == [(b":status", b"%d" % status)] + fields
+    assert encoder.inserted > 100 and encoder.table_size <= 4096  # it indexed, and evicted to stay in 4096
+
+
+def test_encoder_indexes_what_repeats_and_not_what_differs(hpack_impl):
+    encoder = hpack_impl.Encoder()
+    fields = [(b"content-type", b"text/plain"), (b"content-length", b"13"),
+              (b"date", b"Thu, 03 Dec 2026 02:30:00 GMT"), (b"server", b"asgicy")]
+    first = encoder.encode_response(200, fields)
+    again = encoder.encode_response(200, fields)
+    assert len(first) > 30
+    # :status 200 (static 8), content-type (dynamic 64), content-length as a literal without indexing (static
+    # name 28, value "13" not Huffman-coded: it is no shorter), date (63), server (62): the newest is 62.
+    assert again == bytes([0x88, 0x80 | 64, 0x0F, 28 - 15, 0x02]) + b"13" + bytes([0x80 | 63, 0x80 | 62])
+    assert encoder.table_size == sum(len(n) + len(v) + 32 for n, v in fields if n != b"content-length")
+
+
+def test_encoder_follows_the_peers_table_size(hpack_impl):
+    """SETTINGS_HEADER_TABLE_SIZE from the client: the next block opens with the size updates RFC 7541 4.2
+    asks for (the smallest, then the final size), and the table never holds more than the peer allows."""
+    import hpack
+    rng = random.Random(7541)
+    names = [b"x-a", b"x-b", b"content-type", b"server", b"x-" + os.urandom(3).hex().encode()]
+    values = [os.urandom(rng.randrange(1, 30)).hex().encode() for _ in range(12)]
+    encoder = hpack_impl.Encoder()
+    theirs = hpack.Decoder()
+    for _ in range(200):
+        if rng.random() < 0.3:
+            sizes = [rng.choice([0, 64, 256, 1000, 4096, 65536]) for _ in range(rng.randrange(1, 3))]
+            for size in sizes:
+                encoder.set_max_table_size(size)
+            theirs.max_allowed_table_size = sizes[-1]
+        block = encoder.encode(random_fields(rng, names, values) or [(b"x-a", b"1")])
+        theirs.decode(block, raw=True)
+        assert theirs.header_table_size == encoder.table_size_limit
+        assert encoder.table_size <= min(theirs.max_allowed_table_size, 4096)
+    encoder = hpack_impl.Encoder()
+    encoder.set_max_table_size(0)
+    encoder.set_max_table_size(100)
+    block = encoder.encode([(b"x-a", b"1")])
+    assert block[:3] == bytes([0x20, 0x3F, 100 - 31])  # size update 0, then 100 (5-bit prefix, RFC 7541 6.3)
+    encoder.set_max_table_size(0)
+    assert encoder.encode([(b"x-a", b"1")])[:1] == b"\x20" and encoder.table_size == 0
 
 
 def test_encoder_marks_secrets_never_indexed(hpack_impl):

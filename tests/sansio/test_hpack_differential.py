@@ -93,3 +93,28 @@ def test_huffman_agrees(data):
     assert _hpack.huffman_encode(data) == hpack.huffman_encode(data)
     assert _hpack.huffman_length(data) == hpack.huffman_length(data)
     assert _hpack.huffman_decode(_hpack.huffman_encode(data)) == data
+
+
+def encoder_session(module, seed: int) -> list:
+    """One encoder through a session of responses, trailers and table size changes: every block, and the
+    table after each."""
+    rng = random.Random(seed)
+    names = [b"x-a", b"content-type", b"server", b"date", b"set-cookie", b"content-length", b"etag", b"x-b"]
+    values = [bytes(rng.randrange(256) for _ in range(rng.randrange(0, 60))) for _ in range(20)]
+    encoder = module.Encoder()
+    out = []
+    for _ in range(400):
+        if rng.random() < 0.1:
+            encoder.set_max_table_size(rng.choice([0, 50, 200, 1000, 4096, 10000]))
+        fields = [(rng.choice(names), rng.choice(values)) for _ in range(rng.randrange(0, 9))]
+        if rng.random() < 0.8:
+            block = encoder.encode_response(rng.choice([200, 204, 404, 500, 103, 299]), fields)
+        else:
+            block = encoder.encode(fields)
+        out.append((block, list(encoder.entries), encoder.table_size, encoder.inserted))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_encoders_write_the_same_bytes_and_keep_the_same_table(seed):
+    assert encoder_session(_hpack, seed) == encoder_session(hpack, seed)
