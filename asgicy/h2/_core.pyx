@@ -1,13 +1,23 @@
-# cython: language_level=3, annotation_typing=False
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """The HTTP/2 core in Cython: the server side of one connection, with the same API and the same behaviour as
 the pure-Python reference ``reference.py`` (read that for the contract). Every core test runs against both,
 and tests/sansio/test_h2_differential.py holds the two to the same events and the same bytes out for the same
 input, however it is split.
 
-What differs is only how: streams and the connection are extension types with C fields, frame headers are
-read and written as C integers, the stream state table is a C array filled from ``grammar.STREAM_TRANSITIONS``
-at import (the same table), and HPACK is the Cython codec (``_hpack.pyx``).
+What differs is only how, for speed (issue 22; the architecture page has the profiles):
+- frames are read straight from the bytes of a read (a partial frame alone is kept for the next) with their
+  headers as C integers, and each handler is a C method;
+- frames out are written into one bytearray, their headers as bytes in place;
+- a stream moves by a C array filled at import from ``grammar.STREAM_TRANSITIONS`` (the same table);
+- the request's checks (RFC 9113 8.2, 8.3) loop over the bytes in C against tables of allowed bytes;
+- HPACK is the Cython codec (``_hpack.pyx``), called as C.
 """
+
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.string cimport memcpy
+
+from ._hpack cimport Decoder, Encoder
 
 import struct
 
@@ -78,7 +88,6 @@ from .grammar import (
     STREAM_TRANSITIONS,
     WINDOW_UPDATE,
 )
-from ._hpack import Decoder, Encoder
 
 IMPLEMENTATION = "cython"
 
@@ -92,10 +101,59 @@ MAX_CONTINUATIONS = 64          # CONTINUATION frames in one header block
 RESETS_ALLOWED = 200            # streams reset or refused beyond those that completed (rapid reset)
 RECENTLY_CLOSED = 512           # closed streams remembered, to tell a late frame from a bad stream id
 
-_FRAME_HEADER = struct.Struct(">I B I")  # (length << 8 | type), flags, stream id; see _frame()
-_UINT32 = struct.Struct(">I")
 _SETTING = struct.Struct(">HI")
 _GOAWAY = struct.Struct(">II")
+
+# The grammar's numbers as C ints, for the comparisons made once per frame or per stream move.
+cdef int _READING_PREFACE = READING_PREFACE, _READING_FRAMES = READING_FRAMES, _FAILED = FAILED
+cdef int _DATA = DATA, _HEADERS = HEADERS, _PRIORITY = PRIORITY, _RST_STREAM = RST_STREAM, _SETTINGS = SETTINGS
+cdef int _PUSH_PROMISE = PUSH_PROMISE, _PING = PING, _GOAWAY_FRAME = GOAWAY, _WINDOW_UPDATE = WINDOW_UPDATE
+cdef int _CONTINUATION = CONTINUATION
+cdef int _FLAG_ACK = FLAG_ACK, _FLAG_END_STREAM = FLAG_END_STREAM, _FLAG_END_HEADERS = FLAG_END_HEADERS
+cdef int _FLAG_PADDED = FLAG_PADDED, _FLAG_PRIORITY = FLAG_PRIORITY
+cdef int _IDLE = IDLE, _OPEN = OPEN, _HALF_CLOSED_REMOTE = HALF_CLOSED_REMOTE
+cdef int _HALF_CLOSED_LOCAL = HALF_CLOSED_LOCAL, _CLOSED = CLOSED
+cdef int _RECV_HEADERS = RECV_HEADERS, _RECV_HEADERS_END = RECV_HEADERS_END, _RECV_DATA = RECV_DATA
+cdef int _RECV_DATA_END = RECV_DATA_END, _RECV_RST = RECV_RST, _SEND_HEADERS = SEND_HEADERS
+cdef int _SEND_HEADERS_END = SEND_HEADERS_END, _SEND_DATA = SEND_DATA, _SEND_DATA_END = SEND_DATA_END
+cdef int _SEND_RST = SEND_RST
+cdef int _NO_ERROR = NO_ERROR
+cdef Py_ssize_t _HEADER_SIZE = FRAME_HEADER_SIZE
+cdef long long _MAX_WINDOW = MAX_WINDOW_SIZE, _DEFAULT_WINDOW = DEFAULT_INITIAL_WINDOW_SIZE
+cdef long long _MAX_IDLE_FRAMES = MAX_IDLE_FRAMES, _MAX_CONTINUATIONS = MAX_CONTINUATIONS
+cdef long long _RESETS_ALLOWED = RESETS_ALLOWED
+cdef Py_ssize_t _RECENTLY_CLOSED = RECENTLY_CLOSED
+
+# The stream state table (grammar.STREAM_TRANSITIONS) as a C array: the state after (state, event), or -1
+# where the table has no entry (then grammar.STREAM_ERRORS says which error).
+cdef enum:
+    STATES = 5
+    STREAM_EVENTS = 10
+cdef int _next_state[STATES][STREAM_EVENTS]
+for _state in range(STATES):
+    for _event in range(STREAM_EVENTS):
+        _next_state[_state][_event] = -1
+for (_state, _event), _after in STREAM_TRANSITIONS.items():
+    _next_state[_state][_event] = _after
+
+# Allowed bytes, as 256-entry tables: field names (RFC 9113 8.2.1: lower-case tokens), tokens (:method),
+# visible ASCII (:path, :authority, :scheme; RFC 3986 3).
+cdef unsigned char _name_byte[256]
+cdef unsigned char _token_byte[256]
+cdef unsigned char _visible_byte[256]
+for _byte in range(256):
+    _name_byte[_byte] = _byte in b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+    _token_byte[_byte] = _name_byte[_byte] or 0x41 <= _byte <= 0x5A
+    _visible_byte[_byte] = 0x21 <= _byte < 0x7F
+
+
+cdef bint _all_of(bytes value, const unsigned char *table):
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(value)
+    cdef Py_ssize_t i
+    for i in range(PyBytes_GET_SIZE(value)):
+        if not table[p[i]]:
+            return False
+    return True
 
 
 cdef class _Stream:
@@ -109,7 +167,7 @@ cdef class _Stream:
 
     def __init__(self, long long stream_id, long long send_window, long long recv_window):
         self.stream_id = stream_id
-        self.state = IDLE
+        self.state = _IDLE
         self.send_window = send_window
         self.recv_window = recv_window
         self.recv_unacked = 0  # body bytes the app read that were not yet given back with WINDOW_UPDATE
@@ -139,11 +197,13 @@ cdef class H2Connection:
     cdef public long long peer_initial_window_size, peer_max_frame_size
     cdef public long long send_window, recv_window, recv_unacked, last_stream_id
     cdef public bint enable_connect_protocol, peer_enable_push, settings_acknowledged, goaway_sent, goaway_received
-    cdef public object decoder, encoder
+    cdef public Decoder decoder
+    cdef public Encoder encoder
     cdef public dict streams, recently_closed
     cdef int _state
     cdef bytearray _buf, _out, _block
-    cdef object _error, _events
+    cdef object _error
+    cdef list _events
     cdef long long _block_stream, _block_continuations, _block_dependency, _idle_frames, _resets
     cdef bint _block_end_stream
 
@@ -178,8 +238,8 @@ cdef class H2Connection:
         self.last_stream_id = 0  # the highest stream id the client opened (RFC 9113 5.1.1)
         self.goaway_sent = False
         self.goaway_received = False
-        self._state = READING_PREFACE
-        self._buf = bytearray()
+        self._state = _READING_PREFACE
+        self._buf = bytearray()  # the start of a frame (or the preface) that a read cut off
         self._out = bytearray()
         self._error = None
         # The header block being assembled: the stream it opens or ends, its fragments, and its flags.
@@ -208,9 +268,10 @@ cdef class H2Connection:
             settings.append((SETTINGS_HEADER_TABLE_SIZE, self.header_table_size))
         if self.enable_connect_protocol:
             settings.append((SETTINGS_ENABLE_CONNECT_PROTOCOL, 1))
-        self._frame(SETTINGS, 0, 0, b"".join(_SETTING.pack(*pair) for pair in settings))
+        payload = b"".join([_SETTING.pack(*pair) for pair in settings])
+        self._frame(_SETTINGS, 0, 0, payload)
         if self.connection_window_size > self.recv_window:
-            self._frame(WINDOW_UPDATE, 0, 0, _UINT32.pack(self.connection_window_size - self.recv_window))
+            self._frame_u32(_WINDOW_UPDATE, 0, self.connection_window_size - self.recv_window)
             self.recv_window = self.connection_window_size
 
     def initiate_upgrade(self, settings: bytes):
@@ -222,7 +283,7 @@ cdef class H2Connection:
             raise H2ProtocolError(PROTOCOL_ERROR, "HTTP2-Settings is not a whole number of settings")
         self._apply_settings(settings)
         stream = self._new_stream(1)
-        stream.state = HALF_CLOSED_REMOTE
+        stream.state = _HALF_CLOSED_REMOTE
         stream.announced = True
         self.last_stream_id = 1
 
@@ -230,198 +291,238 @@ cdef class H2Connection:
     def in_head(self):
         """True while the client's preface, or a header block, has begun but is not complete: what the server
         bounds with its head timeout (the slowloris of HTTP/2)."""
-        return self._state == READING_PREFACE or self._block_stream != 0
+        return self._state == _READING_PREFACE or self._block_stream != 0
 
     # -- bytes in ---------------------------------------------------------------------------------------------
 
-    def feed(self, data: bytes):
-        if self._state == FAILED:
+    def feed(self, data):
+        cdef Py_ssize_t used
+        if self._state == _FAILED:
             return [self._error] if self._error is not None else []
-        self._buf += data
         events = self._events = []
         try:
-            self._run()
+            if self._state == _READING_FRAMES and not PyByteArray_GET_SIZE(self._buf):
+                data = bytes(data)
+                used = self._run(data)  # the common case: whole frames, read where they are
+                if used < len(data):
+                    self._buf += data[used:]
+            else:
+                self._buf += data
+                if self._state == _READING_PREFACE and not self._preface():
+                    self._events = None
+                    return events
+                used = self._run(self._buf)
+                del self._buf[:used]
         except H2ProtocolError as exc:
             self._fail(exc)
             events.append(exc)
+        if self._state == _FAILED:
+            self._buf = bytearray()
         self._events = None
         return events
 
-    def _fail(self, exc: H2ProtocolError):
+    cdef bint _preface(self) except -1:
+        """True once the client's preface (RFC 9113 3.4) has come whole, and is taken off the buffer."""
+        buf = self._buf
+        if buf[:len(PREFACE)] != PREFACE[:len(buf)]:
+            raise H2ProtocolError(PROTOCOL_ERROR, E.BAD_PREFACE)  # wrong from its first bytes: say so now
+        if len(buf) < len(PREFACE):
+            return False
+        del buf[:len(PREFACE)]
+        self._state = _READING_FRAMES
+        return True
+
+    def _fail(self, exc):
         """A connection error (RFC 9113 5.4.1): GOAWAY with the last stream we processed, then nothing more."""
-        self._state = FAILED
+        self._state = _FAILED
         self._error = exc
-        self._buf.clear()
-        self._frame(GOAWAY, 0, 0, _GOAWAY.pack(self.last_stream_id, exc.error_code) + exc.message.encode()[:256])
+        self._buf = bytearray()
+        self._frame(_GOAWAY_FRAME, 0, 0, _GOAWAY.pack(self.last_stream_id, exc.error_code) + exc.message.encode()[:256])
         self.goaway_sent = True
 
-    def _run(self):
-        buf = self._buf
-        if self._state == READING_PREFACE:
-            if buf[:len(PREFACE)] != PREFACE[:len(buf)]:
-                raise H2ProtocolError(PROTOCOL_ERROR, E.BAD_PREFACE)  # wrong from its first bytes: say so now
-            if len(buf) < len(PREFACE):
-                return
-            del buf[:len(PREFACE)]
-            self._state = READING_FRAMES
-        position = 0
-        try:
-            while len(buf) - position >= FRAME_HEADER_SIZE:
-                length_type, flags, stream_id = _FRAME_HEADER.unpack_from(buf, position)
-                length = length_type >> 8
-                if length > self.max_frame_size:
-                    raise H2ProtocolError(FRAME_SIZE_ERROR, f"a frame of {length} bytes, above "
-                                          f"SETTINGS_MAX_FRAME_SIZE {self.max_frame_size} (RFC 9113 4.2)")
-                end = position + FRAME_HEADER_SIZE + length
-                if end > len(buf):
-                    break
-                payload = bytes(buf[position + FRAME_HEADER_SIZE:end])
-                position = end
-                try:
-                    self._on_frame(length_type & 0xFF, flags, stream_id & 0x7FFFFFFF, payload)
-                except _StreamError as exc:
-                    self._reset(exc.stream_id, exc.error_code)
-                if self._state == FAILED:
-                    break
-        finally:
-            del buf[:position]
+    cdef Py_ssize_t _run(self, object data) except -1:
+        """Handles every whole frame in ``data`` (bytes or the buffer); returns how many bytes they took."""
+        cdef const unsigned char *p
+        cdef Py_ssize_t position = 0, size = len(data), length, end
+        cdef int kind, flags
+        cdef long long stream_id
+        cdef bint is_bytes = type(data) is bytes
+        while size - position >= _HEADER_SIZE:
+            # (The data is not changed while its frames are handled; the pointer is taken again anyway.)
+            p = <const unsigned char *>(PyBytes_AS_STRING(data) if is_bytes else PyByteArray_AS_STRING(data))
+            p += position
+            length = (<Py_ssize_t>p[0] << 16) | (<Py_ssize_t>p[1] << 8) | p[2]
+            if length > self.max_frame_size:
+                raise H2ProtocolError(FRAME_SIZE_ERROR, f"a frame of {length} bytes, above "
+                                      f"SETTINGS_MAX_FRAME_SIZE {self.max_frame_size} (RFC 9113 4.2)")
+            end = position + _HEADER_SIZE + length
+            if end > size:
+                break
+            kind = p[3]
+            flags = p[4]
+            stream_id = ((<long long>(p[5] & 0x7F) << 24) | (<long long>p[6] << 16) | (<long long>p[7] << 8)
+                         | p[8])
+            payload = PyBytes_FromStringAndSize(<const char *>p + _HEADER_SIZE, length)
+            position = end
+            try:
+                self._on_frame(kind, flags, stream_id, payload)
+            except _StreamError as exc:
+                self._reset(exc.stream_id, exc.error_code)
+            if self._state == _FAILED:
+                break
+        return position
 
-    def _on_frame(self, kind: int, flags: int, stream_id: int, payload: bytes):
-        if self._block_stream and kind != CONTINUATION:
+    cdef int _on_frame(self, int kind, int flags, long long stream_id, bytes payload) except -1:
+        if self._block_stream and kind != _CONTINUATION:
             raise H2ProtocolError(PROTOCOL_ERROR, f"a {kind} frame inside a header block: only CONTINUATION may "
                                   "follow a HEADERS frame without END_HEADERS (RFC 9113 6.10)")
-        if kind == DATA:
-            self._on_data(flags, stream_id, payload)
-        elif kind == HEADERS:
+        if kind == _HEADERS:
             self._on_headers(flags, stream_id, payload)
-        elif kind == CONTINUATION:
-            self._on_continuation(flags, stream_id, payload)
-        elif kind == SETTINGS:
-            self._on_settings(flags, stream_id, payload)
-        elif kind == WINDOW_UPDATE:
+        elif kind == _DATA:
+            self._on_data(flags, stream_id, payload)
+        elif kind == _WINDOW_UPDATE:
             self._on_window_update(stream_id, payload)
-        elif kind == RST_STREAM:
+        elif kind == _CONTINUATION:
+            self._on_continuation(flags, stream_id, payload)
+        elif kind == _SETTINGS:
+            self._on_settings(flags, stream_id, payload)
+        elif kind == _RST_STREAM:
             self._on_rst_stream(stream_id, payload)
-        elif kind == PING:
+        elif kind == _PING:
             self._on_ping(flags, stream_id, payload)
-        elif kind == PRIORITY:
+        elif kind == _PRIORITY:
             self._on_priority(stream_id, payload)
-        elif kind == GOAWAY:
+        elif kind == _GOAWAY_FRAME:
             self._on_goaway(stream_id, payload)
-        elif kind == PUSH_PROMISE:
+        elif kind == _PUSH_PROMISE:
             raise H2ProtocolError(PROTOCOL_ERROR, "PUSH_PROMISE from a client (RFC 9113 8.4)")
         # Any other type is an extension we do not know: ignored (RFC 9113 4.1, 5.5).
+        return 0
 
-    def _idle_frame(self):
+    cdef int _idle_frame(self) except -1:
         """A frame that asks work of the server but carries no request or body."""
         self._idle_frames += 1
-        if self._idle_frames > MAX_IDLE_FRAMES:
+        if self._idle_frames > _MAX_IDLE_FRAMES:
             raise H2ProtocolError(ENHANCE_YOUR_CALM, f"more than {MAX_IDLE_FRAMES} frames in a row with no request "
                                   "and no data (a flood: RFC 9113 10.5)")
-
-    @staticmethod
-    def _unpad(flags: int, payload: bytes, kind: str):
-        """RFC 9113 6.1, 6.2: the Pad Length byte and the padding it announces, removed."""
-        if not flags & FLAG_PADDED:
-            return payload
-        if not payload or payload[0] >= len(payload):
-            raise H2ProtocolError(PROTOCOL_ERROR, f"{kind} padding is as long as the payload or longer "
-                                  "(RFC 9113 6.1)")
-        return payload[1:len(payload) - payload[0]]
+        return 0
 
     # -- streams ----------------------------------------------------------------------------------------------
 
-    def _new_stream(self, stream_id: int):
-        window = self.initial_window_size
+    cdef _Stream _new_stream(self, long long stream_id):
+        cdef long long window = self.initial_window_size
         if not self.settings_acknowledged:
             # Until the client acknowledges our SETTINGS it may use the default window (RFC 9113 6.5.3).
-            window = max(window, DEFAULT_INITIAL_WINDOW_SIZE)
+            window = max(window, _DEFAULT_WINDOW)
         stream = _Stream(stream_id, self.peer_initial_window_size, window)
         self.streams[stream_id] = stream
         return stream
 
-    def _move(self, stream: _Stream, event: int):
+    cdef int _move(self, _Stream stream, int event) except -1:
         """Moves ``stream`` along the state table (grammar.STREAM_TRANSITIONS); a pair the table lacks is the
         error STREAM_ERRORS names."""
-        after = STREAM_TRANSITIONS.get((stream.state, event))
-        if after is None:
+        cdef int after = _next_state[stream.state][event]
+        if after < 0:
             code, whole_connection = STREAM_ERRORS[(stream.state, event)]
             message = f"frame not allowed on stream {stream.stream_id} in its state (RFC 9113 5.1)"
             if whole_connection:
                 raise H2ProtocolError(code, message)
             raise _StreamError(stream.stream_id, code, message)
         stream.state = after
-        if after == CLOSED:
+        if after == _CLOSED:
             self._forget(stream)
+        return 0
 
-    def _forget(self, stream: _Stream):
+    cdef int _forget(self, _Stream stream) except -1:
         # (Body the server received but the app never read is still owed to the connection window: the server
         # gives it back with acknowledge(), which works after the stream is gone.)
         self.streams.pop(stream.stream_id, None)
         self._remember_closed(stream.stream_id, False)
+        return 0
 
-    def _remember_closed(self, stream_id: int, reset: bool):
+    cdef int _remember_closed(self, long long stream_id, bint reset) except -1:
         closed = self.recently_closed
         closed[stream_id] = reset or closed.get(stream_id, False)
-        if len(closed) > RECENTLY_CLOSED:
+        if len(closed) > _RECENTLY_CLOSED:
             del closed[next(iter(closed))]
+        return 0
 
-    def _closed_stream_error(self, stream_id: int, kind: str):
+    cdef int _closed_stream_error(self, long long stream_id, str kind) except -1:
         """A frame for a stream that is not open: ignored if the server reset it (frames may have crossed its
         RST_STREAM, RFC 9113 5.1 'closed'), else a connection error: STREAM_CLOSED for a stream we know was
         closed, PROTOCOL_ERROR for one never opened (5.1.1: the client skipped it) or closed long ago."""
         reset = self.recently_closed.get(stream_id)
         if reset:
-            return
+            return 0
         if reset is None:
             raise H2ProtocolError(PROTOCOL_ERROR, f"{kind} on stream {stream_id}, which is not open and was not "
                                   "recently (RFC 9113 5.1.1)")
         raise H2ProtocolError(STREAM_CLOSED, f"{kind} on closed stream {stream_id} (RFC 9113 5.1)")  # STREAM_CLOSED
 
-    def _reset(self, stream_id: int, error_code: int):
+    cdef int _reset(self, long long stream_id, long long error_code) except -1:
         """A stream error (RFC 9113 5.4.2): RST_STREAM, and the stream is closed for good."""
-        self._frame(RST_STREAM, 0, stream_id, _UINT32.pack(error_code))
+        cdef _Stream stream
+        self._frame_u32(_RST_STREAM, stream_id, error_code)
         self._remember_closed(stream_id, True)
-        stream = self.streams.get(stream_id)
-        if stream is not None:
-            stream.state = CLOSED
+        found = self.streams.get(stream_id)
+        if found is not None:
+            stream = found
+            stream.state = _CLOSED
             stream.outbound.clear()
             stream.pending = 0
             self._forget(stream)
             if stream.announced:
                 self._events.append(StreamReset(stream_id, error_code, False))
-        if error_code != NO_ERROR:
+        if error_code != _NO_ERROR:
             self._count_reset()
+        return 0
 
-    def _count_reset(self):
+    cdef int _count_reset(self) except -1:
         self._resets += 1
-        if self._resets > RESETS_ALLOWED:
+        if self._resets > _RESETS_ALLOWED:
             raise H2ProtocolError(ENHANCE_YOUR_CALM, f"more than {RESETS_ALLOWED} streams reset or refused beyond "
                                   "those that completed (rapid reset, CVE-2023-44487)")
+        return 0
 
     # -- frames in --------------------------------------------------------------------------------------------
 
-    def _on_data(self, flags: int, stream_id: int, payload: bytes):
+    cdef bytes _unpad(self, int flags, bytes payload, str kind):
+        """RFC 9113 6.1, 6.2: the Pad Length byte and the padding it announces, removed."""
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(payload)
+        cdef Py_ssize_t padding
+        if not flags & _FLAG_PADDED:
+            return payload
+        padding = (<const unsigned char *>PyBytes_AS_STRING(payload))[0] if size else 0
+        if not size or padding >= size:
+            raise H2ProtocolError(PROTOCOL_ERROR, f"{kind} padding is as long as the payload or longer "
+                                  "(RFC 9113 6.1)")
+        return payload[1:size - padding]
+
+    cdef int _on_data(self, int flags, long long stream_id, bytes payload) except -1:
+        cdef _Stream stream
+        cdef long long flow_length, padding
+        cdef bint end_stream
         if stream_id == 0:
             raise H2ProtocolError(PROTOCOL_ERROR, "DATA on stream 0 (RFC 9113 6.1)")
-        flow_length = len(payload)
+        flow_length = PyBytes_GET_SIZE(payload)
         data = self._unpad(flags, payload, "DATA")
-        end_stream = bool(flags & FLAG_END_STREAM)
+        end_stream = flags & _FLAG_END_STREAM
         # Connection flow control counts every DATA frame, on any stream, padding included (RFC 9113 6.9).
         if flow_length > self.recv_window:
             raise H2ProtocolError(FLOW_CONTROL_ERROR, "DATA beyond the connection window (RFC 9113 6.9.1)")
         self.recv_window -= flow_length
-        stream = self.streams.get(stream_id)
-        if stream is None:
+        found = self.streams.get(stream_id)
+        if found is None:
             self._give_back(None, flow_length)
             self._closed_stream_error(stream_id, "DATA")
-            return
+            return 0
+        stream = found
         if not data and not end_stream:
             self._idle_frame()
         else:
             self._idle_frames = 0
         try:
-            self._move(stream, RECV_DATA_END if end_stream else RECV_DATA)
+            self._move(stream, _RECV_DATA_END if end_stream else _RECV_DATA)
             if flow_length > stream.recv_window:
                 raise _StreamError(stream_id, FLOW_CONTROL_ERROR, "DATA beyond the stream window (RFC 9113 6.9.1)")
             stream.received += len(data)
@@ -437,54 +538,63 @@ cdef class H2Connection:
         if padding:
             self._give_back(stream, padding)
         self._events.append(DataReceived(stream_id, data, flow_length, end_stream))
+        return 0
 
-    def _on_headers(self, flags: int, stream_id: int, payload: bytes):
+    cdef int _on_headers(self, int flags, long long stream_id, bytes payload) except -1:
+        cdef long long dependency = -1
+        cdef const unsigned char *p
         if stream_id == 0:
             raise H2ProtocolError(PROTOCOL_ERROR, "HEADERS on stream 0 (RFC 9113 6.2)")
         fragment = self._unpad(flags, payload, "HEADERS")
-        dependency = -1
-        if flags & FLAG_PRIORITY:
+        if flags & _FLAG_PRIORITY:
             if len(fragment) < 5:
                 raise H2ProtocolError(FRAME_SIZE_ERROR, "HEADERS too short for its priority fields (RFC 9113 6.2)")
-            dependency = _UINT32.unpack_from(fragment)[0] & 0x7FFFFFFF
+            p = <const unsigned char *>PyBytes_AS_STRING(fragment)
+            dependency = ((<long long>(p[0] & 0x7F) << 24) | (<long long>p[1] << 16) | (<long long>p[2] << 8)
+                          | p[3])
             fragment = fragment[5:]
         self._block_stream = stream_id
-        self._block = bytearray(fragment)
-        self._block_end_stream = bool(flags & FLAG_END_STREAM)
+        self._block_end_stream = flags & _FLAG_END_STREAM
         self._block_continuations = 0
         self._block_dependency = dependency
-        if flags & FLAG_END_HEADERS:
-            self._end_block()
+        if flags & _FLAG_END_HEADERS:
+            self._end_block(fragment)  # the whole block in one frame, as it nearly always is
         else:
+            self._block = bytearray(fragment)
             self._check_block_size()
+        return 0
 
-    def _on_continuation(self, flags: int, stream_id: int, payload: bytes):
+    cdef int _on_continuation(self, int flags, long long stream_id, bytes payload) except -1:
         if not self._block_stream or stream_id != self._block_stream:
             raise H2ProtocolError(PROTOCOL_ERROR, "CONTINUATION that does not continue a header block on its "
                                   "stream (RFC 9113 6.10)")
         self._block += payload
         self._block_continuations += 1
-        if not payload and not flags & FLAG_END_HEADERS:
+        if not payload and not flags & _FLAG_END_HEADERS:
             self._idle_frame()
-        if flags & FLAG_END_HEADERS:
-            self._end_block()
+        if flags & _FLAG_END_HEADERS:
+            block = bytes(self._block)
+            self._block = bytearray()
+            self._end_block(block)
         else:
             self._check_block_size()
+        return 0
 
-    def _check_block_size(self):
+    cdef int _check_block_size(self) except -1:
         """A header block still being assembled is buffered: bound it (the CONTINUATION flood of 2024)."""
-        if len(self._block) > self.max_header_block or self._block_continuations > MAX_CONTINUATIONS:
+        if len(self._block) > self.max_header_block or self._block_continuations > _MAX_CONTINUATIONS:
             raise H2ProtocolError(ENHANCE_YOUR_CALM, f"a header block over {self.max_header_block} bytes or "
                                   f"{MAX_CONTINUATIONS} CONTINUATION frames (CONTINUATION flood)")
+        return 0
 
-    def _end_block(self):
+    cdef int _end_block(self, bytes block) except -1:
         """A whole header block: decode it (always, to keep HPACK's table in step), then open or end a stream."""
-        stream_id = self._block_stream
-        block = bytes(self._block)
-        end_stream = self._block_end_stream
+        cdef _Stream stream
+        cdef long long stream_id = self._block_stream
+        cdef bint end_stream = self._block_end_stream
+        cdef bint too_large = False
+        cdef list fields
         self._block_stream = 0
-        self._block = bytearray()
-        too_large = False
         try:
             fields = self.decoder.decode(block)
         except HeaderListTooLarge:
@@ -493,39 +603,41 @@ cdef class H2Connection:
         if stream_id % 2 == 0:
             raise H2ProtocolError(PROTOCOL_ERROR, f"HEADERS on even stream {stream_id}: clients open odd streams "
                                   "(RFC 9113 5.1.1)")
-        stream = self.streams.get(stream_id)
-        if stream is not None:
+        found = self.streams.get(stream_id)
+        if found is not None:
+            stream = found
             if self._block_dependency == stream_id:
                 raise _StreamError(stream_id, PROTOCOL_ERROR, "a stream depending on itself (RFC 9113 5.3.1)")
             self._on_trailers(stream, fields, end_stream, too_large)
-            return
+            return 0
         if stream_id <= self.last_stream_id:
             self._closed_stream_error(stream_id, "HEADERS")
-            return
+            return 0
         self.last_stream_id = stream_id
         if self.goaway_sent:
-            return  # RFC 9113 6.8: streams opened after our GOAWAY are ignored
+            return 0  # RFC 9113 6.8: streams opened after our GOAWAY are ignored
         if self._block_dependency == stream_id:
             raise _StreamError(stream_id, PROTOCOL_ERROR, "a stream depending on itself (RFC 9113 5.3.1)")
         self._idle_frames = 0
         stream = self._new_stream(stream_id)
-        self._move(stream, RECV_HEADERS_END if end_stream else RECV_HEADERS)
-        if self._active_streams() > self.max_concurrent_streams:
+        self._move(stream, _RECV_HEADERS_END if end_stream else _RECV_HEADERS)
+        # (Every stream the dict holds is past idle: the count of active streams is its length.)
+        if len(self.streams) > self.max_concurrent_streams:
             raise _StreamError(stream_id, REFUSED_STREAM, "more concurrent streams than "
                                "SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 5.1.2)")
         if too_large:
             self._refuse(stream, 431, b"Request Header Fields Too Large")
-            return
+            return 0
         request = self._request(stream, fields, end_stream)
         stream.announced = True
         self._events.append(request)
+        return 0
 
-    def _active_streams(self):
-        return sum(1 for stream in self.streams.values() if stream.state != IDLE)
-
-    def _on_trailers(self, stream: _Stream, fields: list, end_stream: bool, too_large: bool):
-        self._move(stream, RECV_HEADERS_END if end_stream else RECV_HEADERS)
-        for name, _value in fields:
+    cdef int _on_trailers(self, _Stream stream, list fields, bint end_stream, bint too_large) except -1:
+        cdef bytes name
+        self._move(stream, _RECV_HEADERS_END if end_stream else _RECV_HEADERS)
+        for field in fields:
+            name = <bytes>(<tuple>field)[0]
             if name.startswith(b":"):
                 raise _StreamError(stream.stream_id, PROTOCOL_ERROR, "a pseudo-header field in a trailer section "
                                    "(RFC 9113 8.1)")
@@ -535,58 +647,88 @@ cdef class H2Connection:
             raise _StreamError(stream.stream_id, PROTOCOL_ERROR, "request body does not match its content-length "
                                "(RFC 9113 8.1.1)")
         self._events.append(TrailersReceived(stream.stream_id, fields))
+        return 0
 
-    def _refuse(self, stream: _Stream, status: int, body: bytes):
+    cdef int _refuse(self, _Stream stream, int status, bytes body) except -1:
         """Answers a request the server will not pass on, and resets the rest of its body (RFC 9113 8.1)."""
         self.send_headers(stream.stream_id, status, [(b"content-type", b"text/plain; charset=utf-8"),
                                                      (b"content-length", b"%d" % len(body))])
         self.send_data(stream.stream_id, body, True)
-        if stream.state == HALF_CLOSED_LOCAL:  # answered, and the client has more body to send: it need not
-            self._frame(RST_STREAM, 0, stream.stream_id, _UINT32.pack(NO_ERROR))
+        if stream.state == _HALF_CLOSED_LOCAL:  # answered, and the client has more body to send: it need not
+            self._frame_u32(_RST_STREAM, stream.stream_id, _NO_ERROR)
             self._remember_closed(stream.stream_id, True)
-            stream.state = CLOSED
+            stream.state = _CLOSED
             self._forget(stream)
+        return 0
 
-    def _request(self, stream: _Stream, fields: list, end_stream: bool):
+    cdef object _request(self, _Stream stream, list fields, bint end_stream):
         """Checks a request's header list (RFC 9113 8.2, 8.3.1, RFC 8441 4) and makes its event."""
-        stream_id = stream.stream_id
-        pseudo: dict = {}
-        position = 0
-        for name, value in fields:
-            if not name.startswith(b":"):
+        cdef long long stream_id = stream.stream_id
+        cdef bytes name, value
+        cdef bytes method = None, scheme = None, authority = None, path = None, protocol = None
+        cdef Py_ssize_t position = 0
+        cdef long long content_length
+        for field in fields:
+            name = <bytes>(<tuple>field)[0]
+            value = <bytes>(<tuple>field)[1]
+            if not PyBytes_GET_SIZE(name) or PyBytes_AS_STRING(name)[0] != b":":
                 break
-            if name not in (b":method", b":scheme", b":authority", b":path", b":protocol"):
+            if name == b":method":
+                if method is not None:
+                    _twice(stream_id, name)
+                method = value
+            elif name == b":path":
+                if path is not None:
+                    _twice(stream_id, name)
+                path = value
+            elif name == b":scheme":
+                if scheme is not None:
+                    _twice(stream_id, name)
+                scheme = value
+            elif name == b":authority":
+                if authority is not None:
+                    _twice(stream_id, name)
+                authority = value
+            elif name == b":protocol":
+                if protocol is not None:
+                    _twice(stream_id, name)
+                protocol = value
+            else:
                 raise _StreamError(stream_id, PROTOCOL_ERROR, f"unknown or response pseudo-header field {name!r} "
                                    "(RFC 9113 8.3)")
-            if name in pseudo:
-                raise _StreamError(stream_id, PROTOCOL_ERROR, f"pseudo-header field {name!r} twice (RFC 9113 8.3.1)")
             _check_value(stream_id, name, value)
-            pseudo[name] = value
             position += 1
         headers, content_length, host = _regular_fields(stream_id, fields, position)
-        method = pseudo.get(b":method", b"")
-        scheme = pseudo.get(b":scheme", b"")
-        authority = pseudo.get(b":authority", b"")
-        path = pseudo.get(b":path", b"")
-        protocol = pseudo.get(b":protocol", b"")
-        if not method or not _TOKEN.issuperset(method):
+        has_protocol = protocol is not None
+        if method is None:
+            method = b""
+        if scheme is None:
+            scheme = b""
+        if authority is None:
+            authority = b""
+        if path is None:
+            path = b""
+        if protocol is None:
+            protocol = b""
+        if not method or not _all_of(method, _token_byte):
             raise _StreamError(stream_id, PROTOCOL_ERROR, "request without a :method token (RFC 9113 8.3.1)")
-        if not _VISIBLE.issuperset(path) or not _VISIBLE.issuperset(authority) or not _VISIBLE.issuperset(scheme):
+        if not _all_of(path, _visible_byte) or not _all_of(authority, _visible_byte) or not _all_of(scheme,
+                                                                                                      _visible_byte):
             raise _StreamError(stream_id, PROTOCOL_ERROR, "a control, space or non-ASCII byte in :path, :authority "
                                "or :scheme (RFC 3986 3)")
-        if method == b"CONNECT" and b":protocol" not in pseudo:
+        if method == b"CONNECT" and not has_protocol:
             # RFC 9113 8.5: a plain CONNECT names only the authority to tunnel to.
             if not authority or scheme or path:
                 raise _StreamError(stream_id, PROTOCOL_ERROR, "CONNECT needs :authority and no :scheme or :path "
                                    "(RFC 9113 8.5)")
         else:
-            if b":protocol" in pseudo and (method != b"CONNECT" or not self.enable_connect_protocol):
+            if has_protocol and (method != b"CONNECT" or not self.enable_connect_protocol):
                 raise _StreamError(stream_id, PROTOCOL_ERROR, ":protocol outside an extended CONNECT "
                                    "(RFC 8441 4)")
             if not scheme or not path:
                 raise _StreamError(stream_id, PROTOCOL_ERROR, "request without :scheme or with an empty :path "
                                    "(RFC 9113 8.3.1)")
-            if path[0] != 0x2F and not (path == b"*" and method == b"OPTIONS"):
+            if PyBytes_AS_STRING(path)[0] != b"/" and not (path == b"*" and method == b"OPTIONS"):
                 raise _StreamError(stream_id, PROTOCOL_ERROR, ":path is not an absolute path or '*' with OPTIONS "
                                    "(RFC 9113 8.3.1)")
         if host is not None and authority and host != authority:
@@ -598,19 +740,20 @@ cdef class H2Connection:
         return RequestReceived(stream_id, method, scheme, authority, path, protocol, headers, content_length,
                                end_stream)
 
-    def _on_settings(self, flags: int, stream_id: int, payload: bytes):
+    cdef int _on_settings(self, int flags, long long stream_id, bytes payload) except -1:
         if stream_id:
             raise H2ProtocolError(PROTOCOL_ERROR, "SETTINGS on a stream (RFC 9113 6.5)")
-        if flags & FLAG_ACK:
+        if flags & _FLAG_ACK:
             if payload:
                 raise H2ProtocolError(FRAME_SIZE_ERROR, "SETTINGS acknowledgement with a payload (RFC 9113 6.5)")
             self.settings_acknowledged = True
-            return
+            return 0
         if len(payload) % 6:
             raise H2ProtocolError(FRAME_SIZE_ERROR, "SETTINGS payload not a multiple of 6 bytes (RFC 9113 6.5)")
         self._idle_frame()
         self._apply_settings(payload)
-        self._frame(SETTINGS, FLAG_ACK, 0, b"")
+        self._frame(_SETTINGS, _FLAG_ACK, 0, b"")
+        return 0
 
     def _apply_settings(self, payload: bytes):
         for offset in range(0, len(payload), 6):
@@ -627,8 +770,8 @@ cdef class H2Connection:
                 self.peer_initial_window_size = value
                 # RFC 9113 6.9.2: the change applies to every stream's window, and may make it negative.
                 for stream in self.streams.values():
-                    stream.send_window += delta
-                    if stream.send_window > MAX_WINDOW_SIZE:
+                    (<_Stream>stream).send_window += delta
+                    if (<_Stream>stream).send_window > MAX_WINDOW_SIZE:
                         raise H2ProtocolError(FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE took a stream "
                                               "window above 2^31-1 (RFC 9113 6.9.2)")
                 if delta > 0:
@@ -647,72 +790,87 @@ cdef class H2Connection:
             # The client's MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE bound what we initiate or send, which
             # is nothing and small responses; unknown settings are ignored (RFC 9113 6.5.2).
 
-    def _on_window_update(self, stream_id: int, payload: bytes):
+    cdef int _on_window_update(self, long long stream_id, bytes payload) except -1:
+        cdef _Stream stream
+        cdef const unsigned char *p
+        cdef long long increment
         if len(payload) != 4:
             raise H2ProtocolError(FRAME_SIZE_ERROR, "WINDOW_UPDATE not 4 bytes long (RFC 9113 6.9)")
-        increment = _UINT32.unpack(payload)[0] & 0x7FFFFFFF
+        p = <const unsigned char *>PyBytes_AS_STRING(payload)
+        increment = (<long long>(p[0] & 0x7F) << 24) | (<long long>p[1] << 16) | (<long long>p[2] << 8) | p[3]
         if stream_id == 0:
             if increment == 0:
                 raise H2ProtocolError(PROTOCOL_ERROR, "WINDOW_UPDATE of 0 for the connection (RFC 9113 6.9)")
             self.send_window += increment
-            if self.send_window > MAX_WINDOW_SIZE:
+            if self.send_window > _MAX_WINDOW:
                 raise H2ProtocolError(FLOW_CONTROL_ERROR, "connection window above 2^31-1 (RFC 9113 6.9.1)")
             self._flush_all()
-            return
-        stream = self.streams.get(stream_id)
-        if stream is None:
+            return 0
+        found = self.streams.get(stream_id)
+        if found is None:
             if stream_id > self.last_stream_id:
                 raise H2ProtocolError(PROTOCOL_ERROR, f"WINDOW_UPDATE on idle stream {stream_id} (RFC 9113 5.1)")
-            return  # RFC 9113 5.1: WINDOW_UPDATE may arrive on a stream just closed; ignored
+            return 0  # RFC 9113 5.1: WINDOW_UPDATE may arrive on a stream just closed; ignored
+        stream = found
         if increment == 0:
             raise _StreamError(stream_id, PROTOCOL_ERROR, "WINDOW_UPDATE of 0 (RFC 9113 6.9)")
         stream.send_window += increment
-        if stream.send_window > MAX_WINDOW_SIZE:
+        if stream.send_window > _MAX_WINDOW:
             raise _StreamError(stream_id, FLOW_CONTROL_ERROR, "stream window above 2^31-1 (RFC 9113 6.9.1)")
         if stream.outbound or stream.end_queued:
             self._flush(stream)
+        return 0
 
-    def _on_rst_stream(self, stream_id: int, payload: bytes):
+    cdef int _on_rst_stream(self, long long stream_id, bytes payload) except -1:
+        cdef _Stream stream
+        cdef const unsigned char *p
         if stream_id == 0:
             raise H2ProtocolError(PROTOCOL_ERROR, "RST_STREAM on stream 0 (RFC 9113 6.4)")
         if len(payload) != 4:
             raise H2ProtocolError(FRAME_SIZE_ERROR, "RST_STREAM not 4 bytes long (RFC 9113 6.4)")
-        stream = self.streams.get(stream_id)
-        if stream is None:
+        found = self.streams.get(stream_id)
+        if found is None:
             if stream_id > self.last_stream_id:
                 raise H2ProtocolError(PROTOCOL_ERROR, f"RST_STREAM on idle stream {stream_id} (RFC 9113 5.1)")
-            return  # already closed: ignored (RFC 9113 5.1)
-        error_code = _UINT32.unpack(payload)[0]
+            return 0  # already closed: ignored (RFC 9113 5.1)
+        stream = found
+        p = <const unsigned char *>PyBytes_AS_STRING(payload)
+        error_code = (<long long>p[0] << 24) | (<long long>p[1] << 16) | (<long long>p[2] << 8) | p[3]
         announced = stream.announced
-        self._move(stream, RECV_RST)
+        self._move(stream, _RECV_RST)
         stream.outbound.clear()
         stream.pending = 0
         if announced:
             self._events.append(StreamReset(stream_id, error_code, True))
         self._count_reset()
+        return 0
 
-    def _on_ping(self, flags: int, stream_id: int, payload: bytes):
+    cdef int _on_ping(self, int flags, long long stream_id, bytes payload) except -1:
         if stream_id:
             raise H2ProtocolError(PROTOCOL_ERROR, "PING on a stream (RFC 9113 6.7)")
         if len(payload) != 8:
             raise H2ProtocolError(FRAME_SIZE_ERROR, "PING not 8 bytes long (RFC 9113 6.7)")
-        if flags & FLAG_ACK:
+        if flags & _FLAG_ACK:
             self._events.append(PingAcknowledged(payload))
-            return
+            return 0
         self._idle_frame()
-        self._frame(PING, FLAG_ACK, 0, payload)
+        self._frame(_PING, _FLAG_ACK, 0, payload)
+        return 0
 
-    def _on_priority(self, stream_id: int, payload: bytes):
+    cdef int _on_priority(self, long long stream_id, bytes payload) except -1:
+        cdef const unsigned char *p
         if stream_id == 0:
             raise H2ProtocolError(PROTOCOL_ERROR, "PRIORITY on stream 0 (RFC 9113 6.3)")
         if len(payload) != 5:
             raise _StreamError(stream_id, FRAME_SIZE_ERROR, "PRIORITY not 5 bytes long (RFC 9113 6.3)")
         self._idle_frame()
-        if _UINT32.unpack_from(payload)[0] & 0x7FFFFFFF == stream_id:
+        p = <const unsigned char *>PyBytes_AS_STRING(payload)
+        if ((<long long>(p[0] & 0x7F) << 24) | (<long long>p[1] << 16) | (<long long>p[2] << 8) | p[3]) == stream_id:
             raise _StreamError(stream_id, PROTOCOL_ERROR, "a stream depending on itself (RFC 9113 5.3.1)")
         # RFC 9113 5.3.2: the priority tree is deprecated; asgicy schedules no streams by it.
+        return 0
 
-    def _on_goaway(self, stream_id: int, payload: bytes):
+    cdef int _on_goaway(self, long long stream_id, bytes payload) except -1:
         if stream_id:
             raise H2ProtocolError(PROTOCOL_ERROR, "GOAWAY on a stream (RFC 9113 6.8)")
         if len(payload) < 8:
@@ -720,67 +878,107 @@ cdef class H2Connection:
         last_stream_id, error_code = _GOAWAY.unpack_from(payload)
         self.goaway_received = True
         self._events.append(GoAwayReceived(error_code, last_stream_id & 0x7FFFFFFF, payload[8:]))
+        return 0
 
     # -- flow control of what the client sends --------------------------------------------------------------
 
-    def acknowledge(self, stream_id: int, size: int):
+    def acknowledge(self, stream_id, size):
         """The app read ``size`` bytes of ``stream_id``'s body: let the client send that much more."""
         if size <= 0:
             return
         self._give_back(self.streams.get(stream_id), size)
 
-    def _give_back(self, stream, size: int):
-        """Returns window for ``size`` bytes (to ``stream`` too, if it is still open), in WINDOW_UPDATEs batched
-        until half a window is owed, so a body of small frames does not cost a frame back for each."""
-        if stream is not None and stream.state in (OPEN, HALF_CLOSED_LOCAL):
-            stream.recv_unacked += size
-            if stream.recv_unacked >= self.initial_window_size // 2 or stream.recv_window < stream.recv_unacked:
-                self._frame(WINDOW_UPDATE, 0, stream.stream_id, _UINT32.pack(stream.recv_unacked))
-                stream.recv_window += stream.recv_unacked
-                stream.recv_unacked = 0
+    cdef int _give_back(self, object found, long long size) except -1:
+        """Returns window for ``size`` bytes (to the stream ``found`` too, if it is still open), in WINDOW_UPDATEs
+        batched until half a window is owed, so a body of small frames does not cost a frame back for each."""
+        cdef _Stream stream
+        if found is not None:
+            stream = found
+            if stream.state == _OPEN or stream.state == _HALF_CLOSED_LOCAL:
+                stream.recv_unacked += size
+                if stream.recv_unacked >= self.initial_window_size // 2 or stream.recv_window < stream.recv_unacked:
+                    self._frame_u32(_WINDOW_UPDATE, stream.stream_id, stream.recv_unacked)
+                    stream.recv_window += stream.recv_unacked
+                    stream.recv_unacked = 0
         self.recv_unacked += size
         if self.recv_unacked >= self.connection_window_size // 2 or self.recv_window < self.recv_unacked:
-            self._frame(WINDOW_UPDATE, 0, 0, _UINT32.pack(self.recv_unacked))
+            self._frame_u32(_WINDOW_UPDATE, 0, self.recv_unacked)
             self.recv_window += self.recv_unacked
             self.recv_unacked = 0
+        return 0
 
     # -- frames out -------------------------------------------------------------------------------------------
 
-    def _frame(self, kind: int, flags: int, stream_id: int, payload: bytes):
-        self._out += _FRAME_HEADER.pack(len(payload) << 8 | kind, flags, stream_id)
-        self._out += payload
+    cdef unsigned char *_frame_space(self, int kind, int flags, long long stream_id, Py_ssize_t length) except NULL:
+        """Appends a frame header for a payload of ``length`` bytes; returns where the payload goes."""
+        cdef Py_ssize_t at = PyByteArray_GET_SIZE(self._out)
+        cdef unsigned char *o
+        PyByteArray_Resize(self._out, at + _HEADER_SIZE + length)
+        o = <unsigned char *>PyByteArray_AS_STRING(self._out) + at
+        o[0] = (length >> 16) & 0xFF
+        o[1] = (length >> 8) & 0xFF
+        o[2] = length & 0xFF
+        o[3] = kind
+        o[4] = flags
+        o[5] = (stream_id >> 24) & 0x7F
+        o[6] = (stream_id >> 16) & 0xFF
+        o[7] = (stream_id >> 8) & 0xFF
+        o[8] = stream_id & 0xFF
+        return o + _HEADER_SIZE
 
-    def _header_block(self, stream_id: int, block: bytes, end_stream: bool):
+    cdef int _frame(self, int kind, int flags, long long stream_id, bytes payload) except -1:
+        cdef Py_ssize_t length = PyBytes_GET_SIZE(payload)
+        memcpy(self._frame_space(kind, flags, stream_id, length), PyBytes_AS_STRING(payload), length)
+        return 0
+
+    cdef int _frame_u32(self, int kind, long long stream_id, long long value) except -1:
+        """A frame whose payload is one 32-bit number (RST_STREAM, WINDOW_UPDATE)."""
+        cdef unsigned char *o = self._frame_space(kind, 0, stream_id, 4)
+        o[0] = (value >> 24) & 0xFF
+        o[1] = (value >> 16) & 0xFF
+        o[2] = (value >> 8) & 0xFF
+        o[3] = value & 0xFF
+        return 0
+
+    cdef int _header_block(self, long long stream_id, bytes block, bint end_stream) except -1:
         """A header block as HEADERS and, past the client's frame size, CONTINUATION frames (RFC 9113 4.3)."""
-        size = self.peer_max_frame_size
-        flags = FLAG_END_STREAM if end_stream else 0
+        cdef Py_ssize_t size = self.peer_max_frame_size
+        cdef Py_ssize_t start
+        cdef int flags = _FLAG_END_STREAM if end_stream else 0
         if len(block) <= size:
-            self._frame(HEADERS, flags | FLAG_END_HEADERS, stream_id, block)
-            return
-        self._frame(HEADERS, flags, stream_id, block[:size])
+            self._frame(_HEADERS, flags | _FLAG_END_HEADERS, stream_id, block)
+            return 0
+        self._frame(_HEADERS, flags, stream_id, block[:size])
         for start in range(size, len(block), size):
             last = start + size >= len(block)
-            self._frame(CONTINUATION, FLAG_END_HEADERS if last else 0, stream_id, block[start:start + size])
+            self._frame(_CONTINUATION, _FLAG_END_HEADERS if last else 0, stream_id, block[start:start + size])
+        return 0
 
-    def send_headers(self, stream_id: int, status: int, headers, end_stream: bool = False):
+    def send_headers(self, stream_id, int status, headers, bint end_stream=False):
         """The response head (or a 1xx, which leaves the response to come) of ``stream_id``. ``headers`` are
         (name, value) pairs with lower-case names and no connection-specific fields (RFC 9113 8.2.2). Like
         every send, False (and nothing sent) if the stream is no longer open: it was reset."""
-        stream = self.streams.get(stream_id)
-        if stream is None:
+        cdef _Stream stream
+        found = self.streams.get(stream_id)
+        if found is None:
             return False
+        stream = found
         if status >= 200:
-            self._move(stream, SEND_HEADERS_END if end_stream else SEND_HEADERS)
+            self._move(stream, _SEND_HEADERS_END if end_stream else _SEND_HEADERS)
         block = self.encoder.encode_response(status, headers)
-        self._header_block(stream_id, block, end_stream and status >= 200)
+        self._header_block(stream.stream_id, block, end_stream and status >= 200)
         if end_stream and status >= 200:
             self._completed(stream)
         return True
 
-    def send_data(self, stream_id: int, data: bytes, end_stream: bool = False):
+    def send_data(self, stream_id, data, bint end_stream=False):
         """Response body for ``stream_id``; sent as the windows allow, the rest held in the stream."""
-        stream = self.streams.get(stream_id)
-        if stream is None or stream.end_queued:
+        cdef _Stream stream
+        found = self.streams.get(stream_id)
+        if found is None:
+            return False
+        stream = found
+        if stream.end_queued:
             return False
         if data:
             stream.outbound.append(data)
@@ -789,117 +987,147 @@ cdef class H2Connection:
         self._flush(stream)
         return True
 
-    def send_trailers(self, stream_id: int, headers):
+    def send_trailers(self, stream_id, headers):
         """The trailer section that ends the response, after all the data (RFC 9113 8.1)."""
-        stream = self.streams.get(stream_id)
-        if stream is None or stream.end_queued:
+        cdef _Stream stream
+        found = self.streams.get(stream_id)
+        if found is None:
+            return False
+        stream = found
+        if stream.end_queued:
             return False
         stream.trailers = self.encoder.encode(headers)
         stream.end_queued = True
         self._flush(stream)
         return True
 
-    def pending(self, stream_id: int):
+    def pending(self, stream_id):
         """Bytes of response data waiting on ``stream_id`` for the client to open a window."""
-        stream = self.streams.get(stream_id)
-        return 0 if stream is None else stream.pending
+        found = self.streams.get(stream_id)
+        return 0 if found is None else (<_Stream>found).pending
 
-    def reset_stream(self, stream_id: int, error_code: int = CANCEL):
+    def reset_stream(self, stream_id, error_code=CANCEL):
         """Ends a stream at once (RFC 9113 6.4), say because its app failed mid-response."""
-        stream = self.streams.get(stream_id)
-        if stream is None:
+        cdef _Stream stream
+        found = self.streams.get(stream_id)
+        if found is None:
             return
-        self._frame(RST_STREAM, 0, stream_id, _UINT32.pack(error_code))
-        self._remember_closed(stream_id, True)
+        stream = found
+        self._frame_u32(_RST_STREAM, stream.stream_id, error_code)
+        self._remember_closed(stream.stream_id, True)
         stream.outbound.clear()
         stream.pending = 0
-        self._move(stream, SEND_RST)
+        self._move(stream, _SEND_RST)
 
     def ping(self, payload: bytes):
-        self._frame(PING, 0, 0, payload)
+        self._frame(_PING, 0, 0, payload)
 
-    def close(self, error_code: int = NO_ERROR, message: bytes = b""):
+    def close(self, error_code=NO_ERROR, message=b""):
         """GOAWAY (RFC 9113 6.8): no new streams; those up to ``last_stream_id`` still finish."""
         if self.goaway_sent:
             return
         self.goaway_sent = True
-        self._frame(GOAWAY, 0, 0, _GOAWAY.pack(self.last_stream_id, error_code) + message)
+        self._frame(_GOAWAY_FRAME, 0, 0, _GOAWAY.pack(self.last_stream_id, error_code) + message)
 
     def data_to_send(self):
+        if not PyByteArray_GET_SIZE(self._out):
+            return b""
         out = bytes(self._out)
-        self._out.clear()
+        PyByteArray_Resize(self._out, 0)
         return out
 
     def _flush_all(self):
-        for stream in list(self.streams.values()):
+        cdef _Stream stream
+        for found in list(self.streams.values()):
+            stream = found
             if stream.outbound or stream.end_queued:
                 self._flush(stream)
                 if self.send_window <= 0:
                     break
 
-    def _flush(self, stream: _Stream):
+    cdef int _flush(self, _Stream stream) except -1:
         """Sends what the windows allow of ``stream``'s waiting data, in frames of at most the client's size."""
-        sent = False
-        outbound = stream.outbound
+        cdef bint sent = False, end
+        cdef list outbound = stream.outbound
+        cdef long long allowed
+        cdef Py_ssize_t size
         while outbound:
             allowed = min(self.send_window, stream.send_window, self.peer_max_frame_size)
             if allowed <= 0:
                 break
             chunk = outbound[0]
-            if len(chunk) > allowed:
+            size = len(chunk)
+            if size > allowed:
                 outbound[0] = chunk[allowed:]
                 chunk = chunk[:allowed]
+                size = allowed
             else:
                 del outbound[0]
-            self.send_window -= len(chunk)
-            stream.send_window -= len(chunk)
-            stream.pending -= len(chunk)
+            self.send_window -= size
+            stream.send_window -= size
+            stream.pending -= size
             end = not outbound and stream.end_queued and stream.trailers is None
-            self._frame(DATA, FLAG_END_STREAM if end else 0, stream.stream_id, chunk)
+            self._frame(_DATA, _FLAG_END_STREAM if end else 0, stream.stream_id, bytes(chunk))
             sent = True
             if end:
-                self._move(stream, SEND_DATA_END)
+                self._move(stream, _SEND_DATA_END)
                 self._completed(stream)
                 break
-            self._move(stream, SEND_DATA)
-        if not outbound and stream.end_queued and stream.state in (OPEN, HALF_CLOSED_REMOTE):
+            self._move(stream, _SEND_DATA)
+        if not outbound and stream.end_queued and (stream.state == _OPEN or stream.state == _HALF_CLOSED_REMOTE):
             if stream.trailers is not None:
-                self._move(stream, SEND_HEADERS_END)
+                self._move(stream, _SEND_HEADERS_END)
                 self._header_block(stream.stream_id, stream.trailers, True)
             else:
-                self._move(stream, SEND_DATA_END)
-                self._frame(DATA, FLAG_END_STREAM, stream.stream_id, b"")
+                self._move(stream, _SEND_DATA_END)
+                self._frame(_DATA, _FLAG_END_STREAM, stream.stream_id, b"")
             self._completed(stream)
         if sent and self._events is not None and stream.announced:  # (only while feed runs)
             self._events.append(WindowUpdated(stream.stream_id))
+        return 0
 
-    def _completed(self, stream: _Stream):
+    cdef int _completed(self, _Stream stream) except -1:
         """A response ended: it earns back one reset of the rapid-reset budget."""
         if self._resets:
             self._resets -= 1
+        return 0
 
 
-def _check_value(stream_id: int, name: bytes, value: bytes) -> None:
+cdef int _twice(long long stream_id, bytes name) except -1:
+    raise _StreamError(stream_id, PROTOCOL_ERROR, f"pseudo-header field {name!r} twice (RFC 9113 8.3.1)")
+
+
+cdef int _check_value(long long stream_id, bytes name, bytes value) except -1:
     """RFC 9113 8.2.1: no NUL, CR or LF in a value, and no leading or trailing space or tab."""
-    if value and (b"\x00" in value or b"\r" in value or b"\n" in value or value[0] in b" \t" or value[-1] in b" \t"):
-        raise _StreamError(stream_id, PROTOCOL_ERROR, f"invalid bytes in the value of {name!r} (RFC 9113 8.2.1)")
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(value)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(value), i
+    cdef unsigned char byte
+    if not n:
+        return 0
+    for i in range(n):
+        byte = p[i]
+        if byte == 0 or byte == 13 or byte == 10:
+            break
+    else:
+        if p[0] != 32 and p[0] != 9 and p[n - 1] != 32 and p[n - 1] != 9:
+            return 0
+    raise _StreamError(stream_id, PROTOCOL_ERROR, f"invalid bytes in the value of {name!r} (RFC 9113 8.2.1)")
 
 
-_NAME_BYTES = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
-_TOKEN = _NAME_BYTES | frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_VISIBLE = frozenset(range(0x21, 0x7F))
-
-
-def _regular_fields(stream_id: int, fields: list, start: int) -> tuple:
+cdef tuple _regular_fields(long long stream_id, list fields, Py_ssize_t start):
     """The regular fields of a header list from ``start`` on, checked (RFC 9113 8.2): ``(headers,
     content_length, host)``, with cookie fields joined into one (8.2.3)."""
-    headers = []
-    content_length = -1
+    cdef list headers = []
+    cdef long long content_length = -1
+    cdef Py_ssize_t index, cookie_at = -1
+    cdef bytes name, value
+    cdef list cookies = None
     host = None
-    cookies = None
     for index in range(start, len(fields)):
-        name, value = fields[index]
-        if not name or not _NAME_BYTES.issuperset(name):
+        field = fields[index]
+        name = <bytes>(<tuple>field)[0]
+        value = <bytes>(<tuple>field)[1]
+        if not PyBytes_GET_SIZE(name) or not _all_of(name, _name_byte):
             if name.startswith(b":"):
                 raise _StreamError(stream_id, PROTOCOL_ERROR, f"pseudo-header field {name!r} after a regular field "
                                    "(RFC 9113 8.3)")
@@ -926,7 +1154,7 @@ def _regular_fields(stream_id: int, fields: list, start: int) -> tuple:
             else:
                 cookies.append(value)
             continue
-        headers.append((name, value))
+        headers.append(field)
     if cookies is not None:
         headers[cookie_at] = (b"cookie", b"; ".join(cookies))
     return headers, content_length, host
