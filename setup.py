@@ -44,6 +44,7 @@ extensions = [
     extension("asgicy.server.connection", "asgicy/server/connection.py"),
     extension("asgicy.server.protocol", "asgicy/server/protocol.py"),
     extension("asgicy.server.eager", "asgicy/server/eager.py"),
+    extension("asgicy.server.h2", "asgicy/server/h2.py"),
     # C-only helpers, with a pure-Python twin of the same API (coroutines.py).
     extension("asgicy.server._coroutines", "asgicy/server/_coroutines.pyx"),
 ]

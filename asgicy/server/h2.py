@@ -1,3 +1,4 @@
+# cython: language_level=3, annotation_typing=False
 """The asyncio side of HTTP/2: one connection's sans-I/O core (``asgicy.h2``) fed by a transport, and one ASGI
 ``http`` cycle per stream, each carried by an ``H2Stream``.
 
@@ -538,10 +539,10 @@ class H2Protocol(Connection):
         self._run_stream(stream_id, request_head(event, headers, expect_continue), headers, event.scheme,
                          event.end_stream)
 
-    def _run_stream(self, stream_id: int, request, headers: list, scheme: bytes = b"", end_stream: bool = True):
+    def _run_stream(self, stream_id: int, request, headers: list, pseudo_scheme: bytes = b"", end_stream: bool = True):
         state = self.server_state
         client = self.client
-        scheme = scheme.decode("ascii") if scheme else self.scheme
+        scheme = pseudo_scheme.decode("ascii") if pseudo_scheme else self.scheme
         if self.proxy_trusted:
             client, scheme = forwarded_client(headers, client, scheme, state.trusted)
         scope = build_scope(request, client, self.server, self.config.root_path, scheme, state.lifespan_state)

@@ -11,7 +11,8 @@ from importlib.machinery import EXTENSION_SUFFIXES
 
 COMPILED = ["asgicy._cores", "asgicy.http._parser", "asgicy.ws._framer", "asgicy.h2._hpack", "asgicy.h2._core",
             "asgicy.asgi.events", "asgicy.asgi.sink", "asgicy.asgi.http", "asgicy.asgi.http1",
-            "asgicy.server.connection", "asgicy.server.protocol", "asgicy.server.eager", "asgicy.server._coroutines"]
+            "asgicy.server.connection", "asgicy.server.protocol", "asgicy.server.eager", "asgicy.server.h2",
+            "asgicy.server._coroutines"]
 
 
 async def app(scope, receive, send):
