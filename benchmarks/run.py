@@ -8,6 +8,9 @@ What it does, so that the numbers mean something on a 2-core machine:
   into the environment asgicy runs in) and loadgen (compiled from loadgen.c);
 - pins every server to core 0 and every load generator to core 1, one server process at a time, each
   serving the same app (benchmarks/apps.py) with its access log off;
+- drives HTTP/2 with h2load (Debian's nghttp2-client): h2c by prior knowledge, and over TLS with ALPN (a
+  self-signed certificate made in benchmarks/.build), each server started in its HTTP/2 mode (granian
+  ``--http 2``, uvicorn ``--http zttp --http2``); the servers without HTTP/2 skip those workloads;
 - warms each server up, then runs every workload; alternates the order of the servers round by round;
 - reports the median over rounds of each figure and the ratio of each server to asgicy in the same run;
 - writes it all, with the machine, the versions and the commit, to benchmarks/results/latest.json
@@ -48,8 +51,42 @@ def venv_bin(name: str) -> str:
 BASELINE: str | None = None
 
 
-def server_command(name: str, port: int) -> list:
+def tls_files() -> tuple:
+    """A self-signed certificate and key for localhost (made once, in .build), for the TLS workloads."""
+    cert, key = BUILD / "cert.pem", BUILD / "key.pem"
+    if not cert.exists() or not key.exists():
+        BUILD.mkdir(exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                        str(cert), "-days", "3650", "-subj", "/CN=localhost"], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+# Which servers speak HTTP/2, and what each is told to (the h2load workloads; h2c by prior knowledge, or ALPN
+# over TLS). uvicorn's HTTP/2 is its zttp protocol; granian's --http 2 serves only HTTP/2.
+H2_SERVERS = {"asgicy", "asgicy-baseline", "uvicorn", "granian", "hypercorn"}
+
+
+def server_command(name: str, port: int, h2: bool = False, tls: bool = False) -> list:
+    command = _server_command(name, port, h2)
+    if tls:
+        cert, key = tls_files()
+        if name in ("asgicy", "asgicy-baseline", "uvicorn"):
+            command += ["--ssl-certfile", cert, "--ssl-keyfile", key]
+        elif name == "granian":
+            command[-1:-1] = ["--ssl-certificate", cert, "--ssl-keyfile", key]
+        elif name == "hypercorn":
+            command[-1:-1] = ["--certfile", cert, "--keyfile", key]
+    return command
+
+
+def _server_command(name: str, port: int, h2: bool) -> list:
     p = str(port)
+    if name == "uvicorn" and h2:
+        return [venv_bin("python"), "-m", "uvicorn", "apps:app", "--port", p, "--loop", "uvloop", "--http", "zttp",
+                "--http2", "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
+    if name == "granian" and h2:
+        return [venv_bin("granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", p, "--workers", "1",
+                "--runtime-threads", "1", "--http", "2", "--log-level", "warning", "apps:app"]
     if name in ("asgicy", "asgicy-baseline"):
         # --loop uvloop, as uvicorn and hypercorn are given it: the plain install runs on asyncio.
         return [sys.executable, "-m", "asgicy", "apps:app", "--port", p, "--loop", "uvloop", "--no-access-log",
@@ -62,8 +99,9 @@ def server_command(name: str, port: int) -> list:
         return [venv_bin("python"), "-m", "uvicorn", "apps:app", "--port", p, "--loop", "uvloop", "--http", "h11",
                 "--ws", "wsproto", "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
     if name == "hypercorn":
-        return [venv_bin("hypercorn"), "apps:app", "--bind", f"127.0.0.1:{p}", "--worker-class", "uvloop",
-                "--workers", "1", "--log-level", "warning"]
+        # (HTTP/2 without being told: h2c by prior knowledge, and h2 by ALPN over TLS.)
+        return [venv_bin("hypercorn"), "--bind", f"127.0.0.1:{p}", "--worker-class", "uvloop", "--workers", "1",
+                "--log-level", "warning", "apps:app"]
     if name == "granian":
         return [venv_bin("granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", p, "--workers", "1",
                 "--runtime-threads", "1", "--log-level", "warning", "apps:app"]
@@ -89,17 +127,26 @@ WORKLOADS = [
     ("ws_64k", "loadgen_ws", {"path": "/ws", "connections": 8, "size": 65536}),
     ("idle_http", "idle", {"count": 1000, "websocket": False}),
     ("idle_ws", "idle", {"count": 1000, "websocket": True}),
+    # HTTP/2 (h2load): h2c by prior knowledge unless "tls" (ALPN); each server started in its HTTP/2 mode.
+    ("h2_plaintext", "h2load", {"path": "/plaintext", "connections": 64, "streams": 16}),
+    ("h2_one_connection", "h2load", {"path": "/plaintext", "connections": 1, "streams": 100}),
+    ("h2_echo_64k", "h2load", {"path": "/echo", "connections": 16, "streams": 4, "post": 65536}),
+    ("h2_tls_plaintext", "h2load", {"path": "/plaintext", "connections": 64, "streams": 16, "tls": True}),
+    ("idle_h2", "idle", {"count": 1000, "websocket": False, "h2": True}),
 ]
+H2_WORKLOADS = {name for name, kind, args in WORKLOADS if kind == "h2load" or args.get("h2")}
 CEILING_WORKLOADS = {"plaintext", "pipelined", "latency", "idle_http"}
 
 
 # -- setting up -------------------------------------------------------------------------------------
 
 def ensure_tools(servers: list) -> None:
-    if shutil.which("wrk") is None:
-        print("installing wrk (Debian)", flush=True)
+    missing = [package for tool, package in (("wrk", "wrk"), ("h2load", "nghttp2-client"), ("openssl", "openssl"))
+               if shutil.which(tool) is None]
+    if missing:
+        print(f"installing {', '.join(missing)} (Debian)", flush=True)
         subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
     BUILD.mkdir(exist_ok=True)
     loadgen = BUILD / "loadgen"
     if not loadgen.exists() or loadgen.stat().st_mtime < (HERE / "loadgen.c").stat().st_mtime:
@@ -160,27 +207,41 @@ def free_port() -> int:
 
 
 class Running:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, h2: bool = False, tls: bool = False) -> None:
         self.name = name
+        self.h2 = h2
+        self.tls = tls
         self.port = free_port()
         env = None
         if name == "asgicy-baseline":
             if BASELINE is None:
                 raise SystemExit("asgicy-baseline needs --baseline PATH (a checkout, built in place)")
             env = {**os.environ, "PYTHONPATH": BASELINE}  # ahead of the installed asgicy
-        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, *server_command(name, self.port)], cwd=HERE,
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, *server_command(name, self.port, h2, tls)],
+                                     cwd=HERE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    if s.recv(100).startswith(b"HTTP/1.1 200"):
-                        return
-            except OSError:
-                time.sleep(0.1)
+            if self.answers():
+                return
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"{name} did not start")
+
+    def answers(self) -> bool:
+        """True once the server answers a request (h2load's one request, for an HTTP/2 or TLS start)."""
+        if self.h2 or self.tls:
+            out = subprocess.run(["h2load", "-n", "1", "-c", "1", self.url("/plaintext")], capture_output=True,
+                                 text=True).stdout
+            return "1 succeeded" in out
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return s.recv(100).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def url(self, path: str) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
     def rss_kib(self) -> int:
         """Resident memory of the server and every process under it (granian and hypercorn serve from a
@@ -227,6 +288,26 @@ def run_wrk(port: int, duration: float, path: str, connections: int, script: str
     return result
 
 
+def run_h2load(url: str, duration: float, connections: int, streams: int, post: int = 0) -> dict:
+    cmd = ["taskset", "-c", LOAD_CORE, "h2load", "-t", "1", "-c", str(connections), "-m", str(streams),
+           "-D", f"{duration:g}"]
+    if post:
+        body = BUILD / f"post-{post}.bin"
+        if not body.exists():
+            body.write_bytes(b"x" * post)
+        cmd += ["-d", str(body)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True).stdout
+    rps = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", out)
+    counts = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored",
+                       out)
+    result = {"requests_per_second": float(rps.group(1)) if rps else 0.0}
+    if counts and (int(counts.group(2)) or int(counts.group(3))):
+        result["failed"] = int(counts.group(2)) + int(counts.group(3))
+    if not rps:
+        result["error"] = out.strip()[-200:]
+    return result
+
+
 def run_loadgen(args: list) -> dict:
     out = subprocess.run(["taskset", "-c", LOAD_CORE, str(BUILD / "loadgen"), *map(str, args)], capture_output=True,
                          text=True, timeout=120)
@@ -235,18 +316,37 @@ def run_loadgen(args: list) -> dict:
     return json.loads(out.stdout)
 
 
-async def _hold_idle(port: int, count: int, websocket: bool, measure) -> float:
+def _h2_request() -> bytes:
+    """An HTTP/2 client's first bytes: the preface, SETTINGS, and one GET on stream 1 (made by the h2 library)."""
+    import h2.config
+    import h2.connection
+    client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    client.initiate_connection()
+    client.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "x"), (":path", "/plaintext")],
+                        end_stream=True)
+    return client.data_to_send()
+
+
+async def _hold_idle(port: int, count: int, websocket: bool, measure, h2: bool = False) -> float:
     """Opens ``count`` idle connections (each after one request, or a WebSocket handshake); returns KiB each."""
     before = measure()
     writers = []
-    request = (b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    request = _h2_request() if h2 else (b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n") if websocket else \
         b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"
     try:
         for _ in range(count):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(request)
-            await reader.readuntil(b"\r\n\r\n")
+            if h2:
+                answer = b""
+                while b"Hello, world!" not in answer:  # the response's DATA
+                    piece = await reader.read(65536)
+                    if not piece:
+                        raise OSError("the server closed the connection")
+                    answer += piece
+            else:
+                await reader.readuntil(b"\r\n\r\n")
             writers.append(writer)
         await asyncio.sleep(1.0)
         after = measure()
@@ -267,9 +367,14 @@ def run_workload(server: Running, name: str, kind: str, args: dict, duration: fl
     if kind == "loadgen_ws":
         return run_loadgen(["ws", "127.0.0.1", server.port, args["path"], args["connections"], args["size"],
                             duration])
+    if kind == "h2load":
+        url = server.url(args["path"])
+        run_h2load(url, 1, args["connections"], args["streams"], args.get("post", 0))  # warm
+        return run_h2load(url, duration, args["connections"], args["streams"], args.get("post", 0))
     if kind == "idle":
         try:
-            kib = asyncio.run(_hold_idle(server.port, args["count"], args["websocket"], server.rss_kib))
+            kib = asyncio.run(_hold_idle(server.port, args["count"], args["websocket"], server.rss_kib,
+                                         args.get("h2", False)))
         except (OSError, asyncio.IncompleteReadError) as exc:
             return {"error": str(exc)[:200]}
         return {"kib_per_connection": kib}
@@ -278,7 +383,8 @@ def run_workload(server: Running, name: str, kind: str, args: dict, duration: fl
 
 # -- the comparison ---------------------------------------------------------------------------------
 
-HEADLINE = {"wrk": "requests_per_second", "loadgen_ws": "messages_per_second", "loadgen_http": "p99_us",
+HEADLINE = {"wrk": "requests_per_second", "h2load": "requests_per_second", "loadgen_ws": "messages_per_second",
+            "loadgen_http": "p99_us",
             "idle": "kib_per_connection"}
 
 
@@ -303,16 +409,20 @@ def main() -> None:
         order = servers[round_no % len(servers):] + servers[:round_no % len(servers)]
         for name in order:
             print(f"round {round_no + 1}/{args.rounds}: {name}", flush=True)
-            server = Running(name)
-            try:
-                for workload, kind, wargs in workloads:
-                    if name == "ceiling" and workload not in CEILING_WORKLOADS:
-                        continue
-                    result = run_workload(server, workload, kind, wargs, args.duration)
-                    raw[name][workload].append(result)
-                    print(f"  {workload:<15} {result}", flush=True)
-            finally:
-                server.stop()
+            # One start of the server per mode: HTTP/1.1, HTTP/2 (h2c), HTTP/2 over TLS.
+            for h2, tls in ((False, False), (True, False), (True, True)):
+                group = [w for w in workloads if (w[0] in H2_WORKLOADS) == h2 and bool(w[2].get("tls")) == tls
+                         and (not h2 or name in H2_SERVERS) and (name != "ceiling" or w[0] in CEILING_WORKLOADS)]
+                if not group:
+                    continue
+                server = Running(name, h2, tls)
+                try:
+                    for workload, kind, wargs in group:
+                        result = run_workload(server, workload, kind, wargs, args.duration)
+                        raw[name][workload].append(result)
+                        print(f"  {workload:<17} {result}", flush=True)
+                finally:
+                    server.stop()
     summary: dict = {}
     for workload, kind, _ in workloads:
         key = HEADLINE[kind]

@@ -301,18 +301,14 @@ cdef class H2Connection:
             return [self._error] if self._error is not None else []
         events = self._events = []
         try:
-            if self._state == _READING_FRAMES and not PyByteArray_GET_SIZE(self._buf):
-                data = bytes(data)
-                used = self._run(data)  # the common case: whole frames, read where they are
-                if used < len(data):
-                    self._buf += data[used:]
-            else:
+            if self._state == _READING_PREFACE:
                 self._buf += data
-                if self._state == _READING_PREFACE and not self._preface():
-                    self._events = None
-                    return events
-                used = self._run(self._buf)
-                del self._buf[:used]
+                if self._preface():
+                    data = bytes(self._buf)
+                    self._buf = bytearray()
+                    self._read(data)
+            else:
+                self._read(bytes(data))
         except H2ProtocolError as exc:
             self._fail(exc)
             events.append(exc)
@@ -320,6 +316,35 @@ cdef class H2Connection:
             self._buf = bytearray()
         self._events = None
         return events
+
+    cdef int _read(self, bytes data) except -1:
+        """Frames from ``data``, read where they are: only a frame cut off by the end of a read is copied (into
+        ``_buf``), and completed from the next read's first bytes."""
+        cdef Py_ssize_t offset = 0, size = PyBytes_GET_SIZE(data), length, take, used
+        cdef const unsigned char *head
+        buf = self._buf
+        while PyByteArray_GET_SIZE(buf) and offset < size:
+            if PyByteArray_GET_SIZE(buf) < _HEADER_SIZE:
+                take = min(_HEADER_SIZE - PyByteArray_GET_SIZE(buf), size - offset)
+                buf += data[offset:offset + take]
+                offset += take
+                if PyByteArray_GET_SIZE(buf) < _HEADER_SIZE:
+                    return 0
+            head = <const unsigned char *>PyByteArray_AS_STRING(buf)
+            length = (<Py_ssize_t>head[0] << 16) | (<Py_ssize_t>head[1] << 8) | head[2]
+            if length <= self.max_frame_size:
+                take = min(_HEADER_SIZE + length - PyByteArray_GET_SIZE(buf), size - offset)
+                buf += memoryview(data)[offset:offset + take]
+                offset += take
+            used = self._run(buf, 0)  # the frame, if it is whole now (or the error of its size)
+            del buf[:used]
+            if self._state == _FAILED:
+                return 0
+        if offset < size:
+            used = self._run(data, offset)
+            if used < size and self._state != _FAILED:
+                buf += memoryview(data)[used:]
+        return 0
 
     cdef bint _preface(self) except -1:
         """True once the client's preface (RFC 9113 3.4) has come whole, and is taken off the buffer."""
@@ -340,10 +365,11 @@ cdef class H2Connection:
         self._frame(_GOAWAY_FRAME, 0, 0, _GOAWAY.pack(self.last_stream_id, exc.error_code) + exc.message.encode()[:256])
         self.goaway_sent = True
 
-    cdef Py_ssize_t _run(self, object data) except -1:
-        """Handles every whole frame in ``data`` (bytes or the buffer); returns how many bytes they took."""
+    cdef Py_ssize_t _run(self, object data, Py_ssize_t position) except -1:
+        """Handles every whole frame in ``data`` (bytes or the buffer) from ``position`` on; returns where the
+        first frame not whole starts."""
         cdef const unsigned char *p
-        cdef Py_ssize_t position = 0, size = len(data), length, end
+        cdef Py_ssize_t size = len(data), length, end
         cdef int kind, flags
         cdef long long stream_id
         cdef bint is_bytes = type(data) is bytes
@@ -931,6 +957,15 @@ cdef class H2Connection:
         memcpy(self._frame_space(kind, flags, stream_id, length), PyBytes_AS_STRING(payload), length)
         return 0
 
+    cdef int _frame_view(self, int kind, int flags, long long stream_id, object payload) except -1:
+        """A frame whose payload is any bytes-like object (a slice of a body)."""
+        cdef const unsigned char[::1] view = payload
+        cdef Py_ssize_t length = view.shape[0]
+        cdef unsigned char *o = self._frame_space(kind, flags, stream_id, length)
+        if length:
+            memcpy(o, &view[0], length)
+        return 0
+
     cdef int _frame_u32(self, int kind, long long stream_id, long long value) except -1:
         """A frame whose payload is one 32-bit number (RST_STREAM, WINDOW_UPDATE)."""
         cdef unsigned char *o = self._frame_space(kind, 0, stream_id, 4)
@@ -1030,10 +1065,12 @@ cdef class H2Connection:
         self._frame(_GOAWAY_FRAME, 0, 0, _GOAWAY.pack(self.last_stream_id, error_code) + message)
 
     def data_to_send(self):
+        """The frames queued, as the buffer they were written into (a bytearray, handed over: the core starts
+        a new one), or b"" if there are none."""
         if not PyByteArray_GET_SIZE(self._out):
             return b""
-        out = bytes(self._out)
-        PyByteArray_Resize(self._out, 0)
+        out = self._out
+        self._out = bytearray()
         return out
 
     def _flush_all(self):
@@ -1058,8 +1095,9 @@ cdef class H2Connection:
             chunk = outbound[0]
             size = len(chunk)
             if size > allowed:
-                outbound[0] = chunk[allowed:]
-                chunk = chunk[:allowed]
+                view = memoryview(chunk)  # (slices of the app's bytes, not copies: only _out holds a copy)
+                outbound[0] = view[allowed:]
+                chunk = view[:allowed]
                 size = allowed
             else:
                 del outbound[0]
@@ -1067,7 +1105,7 @@ cdef class H2Connection:
             stream.send_window -= size
             stream.pending -= size
             end = not outbound and stream.end_queued and stream.trailers is None
-            self._frame(_DATA, _FLAG_END_STREAM if end else 0, stream.stream_id, bytes(chunk))
+            self._frame_view(_DATA, _FLAG_END_STREAM if end else 0, stream.stream_id, chunk)
             sent = True
             if end:
                 self._move(stream, _SEND_DATA_END)
