@@ -12,6 +12,11 @@ import re
 from ..http.grammar import TOKEN as _TOKEN
 from .errors import ASGIEventError
 
+# What becomes of the trailers http.response.start announced ('trailers': True), as the cycle decides and its
+# carrier frames it: SEND_TRAILERS means http.response.trailers ends the response (the last chunk of a
+# chunked HTTP/1.1 body, a HEADERS frame ending an HTTP/2 stream).
+NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS = range(3)
+
 WWW = "ASGI HTTP & WebSocket spec"
 # Control bytes other than HTAB in a value would let an app split the response (CR LF) or truncate it (NUL).
 _FORBIDDEN_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")

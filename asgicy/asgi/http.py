@@ -20,6 +20,9 @@ from urllib.parse import unquote
 
 from .errors import ASGIEventError, ClientDisconnected, follows_disconnect, log_after_disconnect
 from .events import (
+    DROP_TRAILERS,
+    NO_TRAILERS,
+    SEND_TRAILERS,
     KNOWN_GOOD_LIMIT,
     WWW,
     event_type,
@@ -51,8 +54,6 @@ EXTENSIONS = "ASGI extensions spec"
 # What _send_now did with an event.
 SENT, DRAIN, UNHANDLED = range(3)
 
-# What happens to trailers announced with http.response.start's 'trailers': True.
-NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS = range(3)
 
 # RFC 9110 6.5.1: fields that frame, route or control the message cannot be trailers; a recipient would
 # have needed them before the content.

@@ -4,7 +4,7 @@ from .sink cimport ResponseSink
 from .http cimport HTTPCycle
 
 cdef dict _STATUS_LINES, _length_lines
-cdef int NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS
+cdef int SEND_TRAILERS
 cdef Py_ssize_t SEPARATE_BODY, CONTINUE_TO_DISCARD
 
 cdef bytes status_line(int status)

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from .events import KNOWN_GOOD_LIMIT
+from .events import KNOWN_GOOD_LIMIT, SEND_TRAILERS
 from .sink import ResponseSink
 
-# The cycle's trailer decision (http.py keeps the same numbers): SEND_TRAILERS means the last body piece is
-# followed by http.response.trailers, which ends the chunked body.
-NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS = range(3)
 
 # Status lines by code: looked up on every response, so keyed by the plain int. Every response says
 # HTTP/1.1, an HTTP/1.0 client's too: a server sends the highest minor version it conforms to (RFC 9110

@@ -5,6 +5,7 @@ from ..asgi.sink cimport ResponseSink
 from .connection cimport Connection
 
 cdef Py_ssize_t STREAM_HIGH_WATER, FILE_PIECE
+cdef int SEND_TRAILERS
 
 cdef class H2Protocol(Connection)
 

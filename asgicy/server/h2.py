@@ -20,6 +20,7 @@ import os
 from time import monotonic
 
 from ..asgi.errors import ClientDisconnected
+from ..asgi.events import SEND_TRAILERS
 from ..asgi.http import build_scope, new_cycle
 from ..asgi.sink import ResponseSink
 from ..h2 import H2Connection, H2ProtocolError
@@ -43,7 +44,6 @@ logger = logging.getLogger("asgicy.error")
 STREAM_HIGH_WATER = 64 * 1024
 # A file is read and framed in pieces this large (HTTP/2 cannot use sendfile: DATA frames carry the bytes).
 FILE_PIECE = 64 * 1024
-SEND_TRAILERS = 1  # asgicy.asgi.http: the cycle's trailers decision (NO_TRAILERS, SEND_TRAILERS, DROP_TRAILERS)
 
 
 def request_head(event: RequestReceived, headers: list, expect_continue: bool):

@@ -249,7 +249,8 @@ def test_a_settings_change_moves_every_stream_window(h2_impl):
     srv.send_headers(1, 200, [])
     srv.send_data(1, b"c" * 30, True)
     srv.data_to_send()
-    assert srv.feed(settings((G.SETTINGS_INITIAL_WINDOW_SIZE, 40))) == [WindowUpdated(1)]  # +30: 20 more... all
+    # The window grows by 30 (10 -> 40): the 20 bytes still waiting fit, and go.
+    assert srv.feed(settings((G.SETTINGS_INITIAL_WINDOW_SIZE, 40))) == [WindowUpdated(1)]
     assert srv.pending(1) == 0
 
 
