@@ -1,9 +1,13 @@
 """Render benchmark results: one bar chart per workload and the docs' benchmarks page.
 
     python benchmarks/plot.py [benchmarks/results/latest.json]
+    python benchmarks/plot.py benchmarks/results/h2.json --section HTTP/2
 
 Writes docs/_static/benchmarks/<workload>.png and docs/benchmarks.md. Every number on that page is
-read from the results file, which records the command, the machine, the versions and the commit.
+read from a results file, which records the command, the machine, the versions and the commit. With
+``--section NAME`` the file's rows replace only that section of the page (between its two marker
+comments, added at the end the first time), so a run of some workloads (HTTP/2's) does not take the
+rest of the page, or the notes written under it, away.
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ LABELS = {
     "ws_64k": ("WebSocket echo, 64 KiB messages", "messages/s"),
     "idle_http": ("Memory per idle keep-alive connection (lower is better)", "KiB"),
     "idle_ws": ("Memory per idle WebSocket (lower is better)", "KiB"),
+    "h2_plaintext": ("HTTP/2 plaintext, 64 connections x 16 streams (h2c)", "requests/s"),
+    "h2_one_connection": ("HTTP/2 plaintext, one connection x 100 streams (h2c)", "requests/s"),
+    "h2_echo_64k": ("HTTP/2 64 KiB POST echo, 16 connections x 4 streams (h2c)", "requests/s"),
+    "h2_tls_plaintext": ("HTTP/2 over TLS (ALPN), 64 connections x 16 streams", "requests/s"),
+    "idle_h2": ("Memory per idle HTTP/2 connection (lower is better)", "KiB"),
 }
 
 
@@ -59,38 +68,67 @@ def chart(name: str, data: dict, out: Path) -> None:
     plt.close(fig)
 
 
-def main() -> None:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "benchmarks" / "results" / "latest.json"
-    report = json.loads(source.read_text())
-    images = ROOT / "docs" / "_static" / "benchmarks"
-    images.mkdir(parents=True, exist_ok=True)
-    lines = ["# Benchmarks", "",
-             f"Measured {report['date']} at commit `{report['commit']}` with:", "",
-             f"    {report['command']}", "",
-             f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
-             f"{report['machine']['memory_gib']} GiB, Linux {report['machine']['kernel']}. "
-             f"Each server ran alone, pinned to core {report['method']['server_core']}; the load generator "
-             f"(wrk, or benchmarks/loadgen.c) was pinned to core {report['method']['load_core']}. "
-             f"{report['method']['rounds']} rounds of {report['method']['duration_s']} s per measurement, "
-             "the servers' order alternating round by round; each figure is the median over the rounds, "
-             "and each ratio is to asgicy in the same run.", "",
-             "Event loops: asgicy, uvicorn and hypercorn ran on uvloop, which `pip install asgicy` does not "
-             "bring: a plain install runs on asyncio's loop, and `pip install 'asgicy[standard]'` adds uvloop. "
-             "`asgicy --version` names the loop a server will use. Compare figures on the same loop.", "",
-             "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".", ""]
+def header(report: dict, heading: str) -> list:
+    return [heading, "",
+            f"Measured {report['date']} at commit `{report['commit']}` with:", "",
+            f"    {report['command']}", "",
+            f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
+            f"{report['machine']['memory_gib']} GiB, Linux {report['machine']['kernel']}. "
+            f"Each server ran alone, pinned to core {report['method']['server_core']}; the load generator "
+            f"(wrk, h2load, or benchmarks/loadgen.c) was pinned to core {report['method']['load_core']}. "
+            f"{report['method']['rounds']} rounds of {report['method']['duration_s']} s per measurement, "
+            "the servers' order alternating round by round; each figure is the median over the rounds, "
+            "and each ratio is to asgicy in the same run.", "",
+            "Event loops: asgicy, uvicorn and hypercorn ran on uvloop, which `pip install asgicy` does not "
+            "bring: a plain install runs on asyncio's loop, and `pip install 'asgicy[standard]'` adds uvloop. "
+            "`asgicy --version` names the loop a server will use. Compare figures on the same loop.", "",
+            "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".", ""]
+
+
+def rows(report: dict, images: Path, level: str, prefix: str = "") -> list:
+    """A heading, a chart and a table per workload; a section's charts are named ``prefix`` + workload, so
+    they do not replace the page's own charts of the same workloads."""
+    lines = []
     for name, data in report["summary"].items():
         if not data["median"]:
             continue
-        chart(name, data, images / f"{name}.png")
+        image = f"{prefix}{name}.png"
+        chart(name, data, images / image)
         title, unit = LABELS.get(name, (name, data["metric"]))
-        lines += [f"## {title}", "", f"![{title}](_static/benchmarks/{name}.png)", "",
+        lines += [f"{level} {title}", "", f"![{title}](_static/benchmarks/{image})", "",
                   f"| server | {unit} | ratio to asgicy |", "| --- | --- | --- |"]
         for server, value in data["median"].items():
             ratio = data["ratio_to_asgicy"].get(server)
             shown = f"{value:,.0f}" if value >= 100 else f"{value}"
             lines.append(f"| {server} | {shown} | {ratio if ratio is not None else ''} |")
         lines.append("")
-    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
+    return lines
+
+
+def main() -> None:
+    arguments = sys.argv[1:]
+    section = None
+    if "--section" in arguments:
+        at = arguments.index("--section")
+        section = arguments[at + 1]
+        del arguments[at:at + 2]
+    source = Path(arguments[0]) if arguments else ROOT / "benchmarks" / "results" / "latest.json"
+    report = json.loads(source.read_text())
+    images = ROOT / "docs" / "_static" / "benchmarks"
+    images.mkdir(parents=True, exist_ok=True)
+    page = ROOT / "docs" / "benchmarks.md"
+    if section is None:
+        page.write_text("\n".join(header(report, "# Benchmarks") + rows(report, images, "##")))
+    else:
+        start, end = f"<!-- section {section}: written by benchmarks/plot.py -->", f"<!-- end of section {section} -->"
+        body = "\n".join([start, ""] + header(report, f"## {section}")
+                         + rows(report, images, "###", section.lower().replace("/", "") + "-") + [end])
+        text = page.read_text()
+        if start in text and end in text:
+            text = text[:text.index(start)] + body + text[text.index(end) + len(end):]
+        else:
+            text = text.rstrip("\n") + "\n\n" + body + "\n"
+        page.write_text(text)
     print(f"wrote docs/benchmarks.md and {len(report['summary'])} charts")
 
 
