@@ -6,6 +6,7 @@ cdef struct Buffer:
     unsigned char *data
     Py_ssize_t size
     Py_ssize_t capacity
+    bint heap  # data was malloc'ed (else it is the caller's stack array, copied out once it grows past it)
 
 
 cdef class Decoder:
@@ -14,7 +15,7 @@ cdef class Decoder:
 
     cdef tuple _field(self, long long index)
     cdef int _evict(self, Py_ssize_t limit) except -1
-    cdef int _insert(self, bytes name, bytes value) except -1
+    cdef int _insert_field(self, tuple field, Py_ssize_t size) except -1
     cdef bytes _string(self, const unsigned char *data, Py_ssize_t end, Py_ssize_t *position)
     cpdef list decode(self, bytes data)
 

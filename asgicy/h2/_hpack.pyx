@@ -93,9 +93,15 @@ cdef int _reserve(Buffer *out, Py_ssize_t more) except -1:
     if wanted <= out.capacity:
         return 0
     wanted = max(wanted, 2 * out.capacity, 256)
-    grown = <unsigned char *>realloc(out.data, wanted)
+    if out.heap:
+        grown = <unsigned char *>realloc(out.data, wanted)
+    else:
+        grown = <unsigned char *>malloc(wanted)
+        if grown != NULL and out.size:
+            memcpy(grown, out.data, out.size)
     if grown == NULL:
         raise MemoryError()
+    out.heap = True
     out.data = grown
     out.capacity = wanted
     return 0
@@ -231,6 +237,7 @@ def encode_integer(long long value, int prefix_bits, int first) -> bytes:
     cdef Buffer out
     out.data = NULL
     out.size = out.capacity = 0
+    out.heap = True
     try:
         _put_integer(&out, value, prefix_bits, first)
         return PyBytes_FromStringAndSize(<char *>out.data, out.size)
@@ -276,6 +283,7 @@ def encode_string(bytes data) -> bytes:
     cdef Buffer out
     out.data = NULL
     out.size = out.capacity = 0
+    out.heap = True
     try:
         _put_string(&out, data)
         return PyBytes_FromStringAndSize(<char *>out.data, out.size)
@@ -309,11 +317,10 @@ cdef class Decoder:
             self.table_size -= len(name) + len(value) + ENTRY
         return 0
 
-    cdef int _insert(self, bytes name, bytes value) except -1:
-        cdef Py_ssize_t size = len(name) + len(value) + ENTRY
+    cdef int _insert_field(self, tuple field, Py_ssize_t size) except -1:
         self._evict(max(0, self.table_size_limit - size))
         if size <= self.table_size_limit:
-            self.table.insert(0, (name, value))
+            self.table.insert(0, field)
             self.table_size += size
         return 0
 
@@ -341,7 +348,7 @@ cdef class Decoder:
         cdef bytes name, value
         while position < end:
             byte = view[position]
-            if byte & 0x80:  # indexed field (6.1)
+            if byte & 0x80:  # indexed field (6.1): the table's own (name, value) goes in the list
                 index = _decode_integer(view, end, &position, 7)
                 field = self._field(index)
                 name = <bytes>field[0]
@@ -363,15 +370,16 @@ cdef class Decoder:
                 else:
                     name = self._string(view, end, &position)
                 value = self._string(view, end, &position)
+                field = (name, value)
                 if indexing:
-                    self._insert(name, value)
+                    self._insert_field(field, PyBytes_GET_SIZE(name) + PyBytes_GET_SIZE(value) + ENTRY)
             seen_field = True
-            size += len(name) + len(value) + ENTRY
+            size += PyBytes_GET_SIZE(name) + PyBytes_GET_SIZE(value) + ENTRY
             if size > self.max_header_list_size:
                 too_large = True
                 fields.clear()
             if not too_large:
-                fields.append((name, value))
+                fields.append(field)
         if too_large:
             raise HeaderListTooLarge(size)
         return fields
@@ -380,6 +388,11 @@ cdef class Decoder:
 # The :status values a response most often has (RFC 7541 appendix A indexes 8-14): their static index.
 cdef dict _STATUS_INDEX = {int(value): index for (name, value), index in _STATIC_FIELDS.items() if name == b":status"}
 cdef Py_ssize_t STATUS_NAME = _STATIC_NAMES[b":status"]
+# The reference's tables and sets, typed for the encoder's lookups (C dict and set calls, not method calls).
+cdef dict _static_fields = _STATIC_FIELDS
+cdef dict _static_names = _STATIC_NAMES
+cdef frozenset _sensitive = _SENSITIVE
+cdef frozenset _unique = _UNIQUE
 
 
 cdef class Encoder:
@@ -441,9 +454,12 @@ cdef class Encoder:
         return 0
 
     cpdef bytes encode_response(self, int status, fields):
+        cdef unsigned char small[256]  # a response's block nearly always fits: no malloc
         cdef Buffer out
-        out.data = NULL
-        out.size = out.capacity = 0
+        out.data = small
+        out.size = 0
+        out.capacity = 256
+        out.heap = False
         try:
             self._start(&out)
             index = _STATUS_INDEX.get(status)
@@ -455,18 +471,23 @@ cdef class Encoder:
             self._fields_into(&out, fields)
             return PyBytes_FromStringAndSize(<char *>out.data, out.size)
         finally:
-            free(out.data)
+            if out.heap:
+                free(out.data)
 
     cpdef bytes encode(self, fields):
+        cdef unsigned char small[256]  # a response's block nearly always fits: no malloc
         cdef Buffer out
-        out.data = NULL
-        out.size = out.capacity = 0
+        out.data = small
+        out.size = 0
+        out.capacity = 256
+        out.heap = False
         try:
             self._start(&out)
             self._fields_into(&out, fields)
             return PyBytes_FromStringAndSize(<char *>out.data, out.size)
         finally:
-            free(out.data)
+            if out.heap:
+                free(out.data)
 
     cdef int _fields_into(self, Buffer *out, fields) except -1:
         cdef bytes name, value
@@ -475,25 +496,25 @@ cdef class Encoder:
         cdef int prefix, first
         for field in fields:
             name, value = field
-            key = (name, value)
-            index = _STATIC_FIELDS.get(key)
+            # The caller's (name, value) tuple is the key as it is; any other pair is made one.
+            key = field if type(field) is tuple else (name, value)
+            index = _static_fields.get(key)
             if index is not None:
                 _put_integer(out, index, 7, 0x80)
                 continue
-            sensitive = name in _SENSITIVE
-            if not sensitive:
-                number = self._fields.get(key)
-                if number is not None:
-                    _put_integer(out, STATIC_SIZE + self.inserted - <Py_ssize_t>number + 1, 7, 0x80)
-                    continue
-            index = _STATIC_NAMES.get(name)
+            number = self._fields.get(key)  # (secrets are never inserted: a hit is not one)
+            if number is not None:
+                _put_integer(out, STATIC_SIZE + self.inserted - <Py_ssize_t>number + 1, 7, 0x80)
+                continue
+            sensitive = name in _sensitive
+            index = _static_names.get(name)
             if index is not None:
                 name_index = index
             else:
                 number = self._names.get(name)
                 name_index = STATIC_SIZE + self.inserted - <Py_ssize_t>number + 1 if number is not None else 0
             size = len(name) + len(value) + ENTRY
-            indexing = not sensitive and name not in _UNIQUE and size <= self.table_size_limit // 4
+            indexing = not sensitive and name not in _unique and size <= self.table_size_limit // 4
             if indexing:
                 prefix, first = 6, 0x40
             else:
