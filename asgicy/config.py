@@ -175,10 +175,11 @@ class Config:
     h2_max_concurrent_streams: int = option(100, "Streams a client may have open on one HTTP/2 connection "
                                             "(SETTINGS_MAX_CONCURRENT_STREAMS; RFC 9113 6.5.2 advises at least "
                                             "100); more are refused with REFUSED_STREAM.", group="http2")
-    h2_initial_window_size: int = option(65535, "Request body bytes a client may send on one HTTP/2 stream "
-                                         "before the app reads them (SETTINGS_INITIAL_WINDOW_SIZE; the RFC's "
-                                         "default). The connection's window is 16 times this, at least 1 MiB.",
-                                         group="http2")
+    h2_initial_window_size: int = option(131072, "Request body bytes a client may send on one HTTP/2 stream "
+                                         "before the app reads them (SETTINGS_INITIAL_WINDOW_SIZE). 128 KiB lets "
+                                         "a 64 KiB upload arrive without waiting for a WINDOW_UPDATE (the RFC's "
+                                         "65,535 is one byte short). The connection's window is 8 times this, at "
+                                         "least 1 MiB.", group="http2")
     h2_max_frame_size: int = option(16384, "Largest HTTP/2 frame payload the server accepts "
                                     "(SETTINGS_MAX_FRAME_SIZE, 16384 to 16777215; the RFC's default).",
                                     group="http2")

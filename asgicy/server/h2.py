@@ -386,7 +386,7 @@ class H2Protocol(Connection):
         window = config.h2_initial_window_size
         self.core = H2Connection(
             max_concurrent_streams=config.h2_max_concurrent_streams, initial_window_size=window,
-            connection_window_size=min(2**31 - 1, max(1 << 20, 16 * window)), max_frame_size=config.h2_max_frame_size,
+            connection_window_size=min(2**31 - 1, max(1 << 20, 8 * window)), max_frame_size=config.h2_max_frame_size,
             max_header_list_size=config.limit_request_header_size, enable_connect_protocol=config.ws != "none")
         self.transport = http.transport
         self.writev = http.writev
@@ -627,10 +627,17 @@ class H2Protocol(Connection):
     # -- frames out ---------------------------------------------------------------------------------------------
 
     def send_frames(self) -> None:
-        """Writes what the core queued (collected while a read is handled, at once otherwise)."""
+        """Hands what the core queued to the connection's batch, written at the end of the loop's turn: the
+        frames of every stream whose app sent in that turn (apps resumed in tasks too, and the WINDOW_UPDATEs
+        their reads give back) go out in one write, not one each."""
         data = self.core.data_to_send()
         if data and not self.closed:
-            self.write(data)
+            if self.collecting:
+                self.write(data)
+            else:
+                self.collecting = True
+                self.write(data)
+                self.end_collecting()
 
     def default_fields(self, has_date: bool, has_server: bool) -> list:
         """The date and server fields the app's response lacks, as a new list of (name, value)."""

@@ -75,7 +75,7 @@ def test_streams_interleave_on_one_connection(server):
 
 def test_a_large_body_arrives_whole_through_the_windows(server):
     client = connect(server)
-    body = bytes(range(256)) * 8192  # 2 MiB: many times the stream window (65,535) and the connection's
+    body = bytes(range(256)) * 8192  # 2 MiB: many times the stream window (128 KiB) and the connection's
     response = client.wait(client.request("/upload", method="POST", body=body))[0]
     assert int(response.header(b"x-body-length")) == len(body)
 
