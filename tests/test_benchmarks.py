@@ -73,3 +73,20 @@ def test_parser_micro_benchmark_reports_every_parser_and_its_ratio():
                 for theirs, ours in zip(times["asgicy (reference)"], times["asgicy (cython)"])]
     assert len(printed) == 3, printed
     assert all(abs(p - e) <= 0.05 * e + 0.1 for p, e in zip(printed, expected)), (printed, expected)
+
+
+@pytest.mark.timeout(300)
+def test_harness_runs_the_http2_workloads(tmp_path):
+    """h2load over h2c and over TLS (a server started per mode), the 64 KiB echo through both windows, and
+    the idle HTTP/2 connection's memory: real figures, no failed request."""
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--servers", "asgicy", "--rounds", "1",
+         "--duration", "1", "--workloads", "h2_plaintext,h2_one_connection,h2_echo_64k,h2_tls_plaintext,idle_h2",
+         "--out", str(out)], capture_output=True, text=True, timeout=280)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = json.loads(out.read_text())
+    for workload in ("h2_plaintext", "h2_one_connection", "h2_echo_64k", "h2_tls_plaintext"):
+        run = report["raw"]["asgicy"][workload][0]
+        assert run["requests_per_second"] > 100 and "failed" not in run and "error" not in run, (workload, run)
+    assert 0 < report["summary"]["idle_h2"]["median"]["asgicy"] < 64
