@@ -123,6 +123,8 @@ cdef long long _MAX_WINDOW = MAX_WINDOW_SIZE, _DEFAULT_WINDOW = DEFAULT_INITIAL_
 cdef long long _MAX_IDLE_FRAMES = MAX_IDLE_FRAMES, _MAX_CONTINUATIONS = MAX_CONTINUATIONS
 cdef long long _RESETS_ALLOWED = RESETS_ALLOWED
 cdef Py_ssize_t _RECENTLY_CLOSED = RECENTLY_CLOSED
+# DATA payloads this large go out as they are (a piece of pieces_to_send), not copied into the output buffer.
+cdef Py_ssize_t _LARGE_PAYLOAD = 8192
 
 # The stream state table (grammar.STREAM_TRANSITIONS) as a C array: the state after (state, event), or -1
 # where the table has no entry (then grammar.STREAM_ERRORS says which error).
@@ -202,6 +204,7 @@ cdef class H2Connection:
     cdef public dict streams, recently_closed
     cdef int _state
     cdef bytearray _buf, _out, _block
+    cdef list _pieces
     cdef object _error
     cdef list _events
     cdef long long _block_stream, _block_continuations, _block_dependency, _idle_frames, _resets
@@ -241,6 +244,7 @@ cdef class H2Connection:
         self._state = _READING_PREFACE
         self._buf = bytearray()  # the start of a frame (or the preface) that a read cut off
         self._out = bytearray()
+        self._pieces = []  # what went out before _out: earlier _outs, and large DATA payloads as they are
         self._error = None
         # The header block being assembled: the stream it opens or ends, its fragments, and its flags.
         self._block_stream = 0
@@ -935,11 +939,13 @@ cdef class H2Connection:
 
     # -- frames out -------------------------------------------------------------------------------------------
 
-    cdef unsigned char *_frame_space(self, int kind, int flags, long long stream_id, Py_ssize_t length) except NULL:
-        """Appends a frame header for a payload of ``length`` bytes; returns where the payload goes."""
+    cdef unsigned char *_frame_space(self, int kind, int flags, long long stream_id, Py_ssize_t length,
+                                     bint inline=True) except NULL:
+        """Appends a frame header for a payload of ``length`` bytes, and room for the payload unless it goes
+        out as a piece of its own (``inline`` False); returns where the payload goes."""
         cdef Py_ssize_t at = PyByteArray_GET_SIZE(self._out)
         cdef unsigned char *o
-        PyByteArray_Resize(self._out, at + _HEADER_SIZE + length)
+        PyByteArray_Resize(self._out, at + _HEADER_SIZE + (length if inline else 0))
         o = <unsigned char *>PyByteArray_AS_STRING(self._out) + at
         o[0] = (length >> 16) & 0xFF
         o[1] = (length >> 8) & 0xFF
@@ -958,10 +964,18 @@ cdef class H2Connection:
         return 0
 
     cdef int _frame_view(self, int kind, int flags, long long stream_id, object payload) except -1:
-        """A frame whose payload is any bytes-like object (a slice of a body)."""
+        """A frame whose payload is any bytes-like object (a slice of a body). A large one is not copied:
+        it becomes a piece of the output of its own, after its frame header (see pieces_to_send)."""
         cdef const unsigned char[::1] view = payload
         cdef Py_ssize_t length = view.shape[0]
-        cdef unsigned char *o = self._frame_space(kind, flags, stream_id, length)
+        cdef unsigned char *o
+        if length >= _LARGE_PAYLOAD:
+            self._frame_space(kind, flags, stream_id, length, False)
+            self._pieces.append(self._out)
+            self._pieces.append(payload)
+            self._out = bytearray()
+            return 0
+        o = self._frame_space(kind, flags, stream_id, length)
         if length:
             memcpy(o, &view[0], length)
         return 0
@@ -1066,12 +1080,24 @@ cdef class H2Connection:
 
     def data_to_send(self):
         """The frames queued, as the buffer they were written into (a bytearray, handed over: the core starts
-        a new one), or b"" if there are none."""
+        a new one; joined with the large payloads if there are any), or b"" if there are none."""
+        if self._pieces:
+            return b"".join(self.pieces_to_send())
         if not PyByteArray_GET_SIZE(self._out):
             return b""
         out = self._out
         self._out = bytearray()
         return out
+
+    def pieces_to_send(self):
+        """The frames queued, as a list of bytes-like pieces to write in order (large DATA payloads are the
+        app's own bytes, not copied): for a transport's writelines."""
+        pieces = self._pieces
+        if PyByteArray_GET_SIZE(self._out):
+            pieces.append(self._out)
+            self._out = bytearray()
+        self._pieces = []
+        return pieces
 
     def _flush_all(self):
         cdef _Stream stream

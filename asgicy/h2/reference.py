@@ -24,7 +24,8 @@ max_frame_size=16384, max_header_list_size=65536, header_table_size=4096, enable
     gives back window for request body the app has read, so a client can never make the server hold more
     than the windows it granted.
 
-    ``data_to_send() -> bytes`` returns and forgets the bytes queued for the client.
+    ``data_to_send() -> bytes`` returns and forgets the bytes queued for the client (bytes-like: the Cython
+    core hands over its bytearray); ``pieces_to_send() -> list`` the same as pieces to write in order.
 
 Abuse is bounded (the security page lists the numbers): too many concurrent streams are refused
 (REFUSED_STREAM); a client that resets or gets refused more streams than it lets finish (rapid reset,
@@ -841,6 +842,12 @@ class H2Connection:
         out = bytes(self._out)
         self._out.clear()
         return out
+
+    def pieces_to_send(self) -> list:
+        """What data_to_send() gives, as a list of pieces to write in order (the Cython core leaves large
+        DATA payloads uncopied, as pieces of their own; here it is one piece)."""
+        out = self.data_to_send()
+        return [out] if out else []
 
     def _flush_all(self) -> None:
         for stream in list(self.streams.values()):

@@ -629,14 +629,15 @@ class H2Protocol(Connection):
     def send_frames(self) -> None:
         """Hands what the core queued to the connection's batch, written at the end of the loop's turn: the
         frames of every stream whose app sent in that turn (apps resumed in tasks too, and the WINDOW_UPDATEs
-        their reads give back) go out in one write, not one each."""
-        data = self.core.data_to_send()
-        if data and not self.closed:
-            if self.collecting:
-                self.write(data)
-            else:
-                self.collecting = True
-                self.write(data)
+        their reads give back) go out in one write, not one each. Large DATA payloads are pieces of their
+        own, the app's bytes as they are, which the batch writes with writev(2) instead of copying."""
+        pieces = self.core.pieces_to_send()
+        if pieces and not self.closed:
+            collecting = self.collecting
+            self.collecting = True
+            for piece in pieces:
+                self.write(piece)
+            if not collecting:
                 self.end_collecting()
 
     def default_fields(self, has_date: bool, has_server: bool) -> list:

@@ -505,3 +505,23 @@ def test_zero_window_holds_data_in_the_stream_only(h2_impl):
     srv.send_data(1, b"g" * 100000)
     assert [f for f in read_frames(srv.data_to_send()) if f[0] == G.DATA] == []
     assert srv.pending(1) == 100000  # the server layer stops the app at its high-water mark
+
+
+def test_large_data_goes_out_as_the_apps_own_bytes(h2_impl):
+    """pieces_to_send: the frames in order; the Cython core hands a large DATA payload over as the app's
+    bytes object itself (no copy), the reference as one joined piece. Either way, joined, the same frames."""
+    srv = h2_impl.H2Connection()
+    srv.initiate()
+    srv.feed(start() + request(1))
+    srv.data_to_send()
+    body = bytes(range(256)) * 40  # 10,240 bytes: one frame, large enough to go uncopied
+    srv.send_headers(1, 200, [(b"content-length", b"10240")])
+    srv.send_data(1, body, True)
+    pieces = srv.pieces_to_send()
+    joined = b"".join(pieces)
+    assert joined[-len(body):] == body and joined[-len(body) - 9:-len(body)][3] == G.DATA
+    if h2_impl.IMPLEMENTATION == "cython":
+        assert any(piece is body for piece in pieces)
+    else:
+        assert len(pieces) == 1
+    assert srv.pieces_to_send() == [] and srv.data_to_send() == b""
