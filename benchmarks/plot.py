@@ -85,6 +85,10 @@ def header(report: dict, heading: str) -> list:
             "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".", ""]
 
 
+def is_http2(workload: str) -> bool:
+    return workload.startswith("h2_") or workload == "idle_h2"
+
+
 def rows(report: dict, images: Path, level: str, prefix: str = "") -> list:
     """A heading, a chart and a table per workload; a section's charts are named ``prefix`` + workload, so
     they do not replace the page's own charts of the same workloads."""
@@ -95,6 +99,8 @@ def rows(report: dict, images: Path, level: str, prefix: str = "") -> list:
         image = f"{prefix}{name}.png"
         chart(name, data, images / image)
         title, unit = LABELS.get(name, (name, data["metric"]))
+        if prefix == "http2-" and not is_http2(name):
+            title += " (HTTP/1.1, in the same run)"
         lines += [f"{level} {title}", "", f"![{title}](_static/benchmarks/{image})", "",
                   f"| server | {unit} | ratio to asgicy |", "| --- | --- | --- |"]
         for server, value in data["median"].items():
