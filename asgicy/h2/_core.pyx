@@ -149,6 +149,10 @@ for _byte in range(256):
     _visible_byte[_byte] = 0x21 <= _byte < 0x7F
 
 
+# A request's pseudo-header fields (RFC 9113 8.3.1, RFC 8441 4), each to its slot in _request's list.
+cdef dict _PSEUDO_SLOT = {b":method": 0, b":scheme": 1, b":authority": 2, b":path": 3, b":protocol": 4}
+
+
 cdef bint _all_of(bytes value, const unsigned char *table):
     cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(value)
     cdef Py_ssize_t i
@@ -695,7 +699,7 @@ cdef class H2Connection:
         """Checks a request's header list (RFC 9113 8.2, 8.3.1, RFC 8441 4) and makes its event."""
         cdef long long stream_id = stream.stream_id
         cdef bytes name, value
-        cdef bytes method = None, scheme = None, authority = None, path = None, protocol = None
+        cdef list pseudo = [None, None, None, None, None]  # by _PSEUDO_SLOT
         cdef Py_ssize_t position = 0
         cdef long long content_length
         for field in fields:
@@ -703,43 +707,19 @@ cdef class H2Connection:
             value = <bytes>(<tuple>field)[1]
             if not PyBytes_GET_SIZE(name) or PyBytes_AS_STRING(name)[0] != b":":
                 break
-            if name == b":method":
-                if method is not None:
-                    _twice(stream_id, name)
-                method = value
-            elif name == b":path":
-                if path is not None:
-                    _twice(stream_id, name)
-                path = value
-            elif name == b":scheme":
-                if scheme is not None:
-                    _twice(stream_id, name)
-                scheme = value
-            elif name == b":authority":
-                if authority is not None:
-                    _twice(stream_id, name)
-                authority = value
-            elif name == b":protocol":
-                if protocol is not None:
-                    _twice(stream_id, name)
-                protocol = value
-            else:
+            slot = _PSEUDO_SLOT.get(name)
+            if slot is None:
                 raise _StreamError(stream_id, PROTOCOL_ERROR, f"unknown or response pseudo-header field {name!r} "
                                    "(RFC 9113 8.3)")
+            if pseudo[slot] is not None:
+                raise _StreamError(stream_id, PROTOCOL_ERROR, f"pseudo-header field {name!r} twice (RFC 9113 8.3.1)")
+            pseudo[slot] = value
             _check_value(stream_id, name, value)
             position += 1
         headers, content_length, host = _regular_fields(stream_id, fields, position)
-        has_protocol = protocol is not None
-        if method is None:
-            method = b""
-        if scheme is None:
-            scheme = b""
-        if authority is None:
-            authority = b""
-        if path is None:
-            path = b""
-        if protocol is None:
-            protocol = b""
+        has_protocol = pseudo[4] is not None
+        cdef bytes method = pseudo[0] or b"", scheme = pseudo[1] or b"", authority = pseudo[2] or b""
+        cdef bytes path = pseudo[3] or b"", protocol = pseudo[4] or b""
         if not method or not _all_of(method, _token_byte):
             raise _StreamError(stream_id, PROTOCOL_ERROR, "request without a :method token (RFC 9113 8.3.1)")
         if not _all_of(path, _visible_byte) or not _all_of(authority, _visible_byte) or not _all_of(scheme,
@@ -1155,10 +1135,6 @@ cdef class H2Connection:
         if self._resets:
             self._resets -= 1
         return 0
-
-
-cdef int _twice(long long stream_id, bytes name) except -1:
-    raise _StreamError(stream_id, PROTOCOL_ERROR, f"pseudo-header field {name!r} twice (RFC 9113 8.3.1)")
 
 
 cdef int _check_value(long long stream_id, bytes name, bytes value) except -1:

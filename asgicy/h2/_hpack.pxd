@@ -32,4 +32,5 @@ cdef class Encoder:
     cdef int _start(self, Buffer *out) except -1
     cpdef bytes encode_response(self, int status, fields)
     cpdef bytes encode(self, fields)
+    cdef bytes _block(self, int status, fields)
     cdef int _fields_into(self, Buffer *out, fields) except -1

@@ -454,27 +454,14 @@ cdef class Encoder:
         return 0
 
     cpdef bytes encode_response(self, int status, fields):
-        cdef unsigned char small[256]  # a response's block nearly always fits: no malloc
-        cdef Buffer out
-        out.data = small
-        out.size = 0
-        out.capacity = 256
-        out.heap = False
-        try:
-            self._start(&out)
-            index = _STATUS_INDEX.get(status)
-            if index is not None:
-                _put_integer(&out, index, 7, 0x80)
-            else:
-                _put_integer(&out, STATUS_NAME, 4, 0)
-                _put_string(&out, b"%d" % status)
-            self._fields_into(&out, fields)
-            return PyBytes_FromStringAndSize(<char *>out.data, out.size)
-        finally:
-            if out.heap:
-                free(out.data)
+        return self._block(status, fields)
 
     cpdef bytes encode(self, fields):
+        return self._block(-1, fields)
+
+    cdef bytes _block(self, int status, fields):
+        """One header block: the size updates owed, ``:status`` unless ``status`` is -1 (a trailer section),
+        then ``fields``."""
         cdef unsigned char small[256]  # a response's block nearly always fits: no malloc
         cdef Buffer out
         out.data = small
@@ -483,6 +470,13 @@ cdef class Encoder:
         out.heap = False
         try:
             self._start(&out)
+            if status >= 0:
+                index = _STATUS_INDEX.get(status)
+                if index is not None:
+                    _put_integer(&out, index, 7, 0x80)
+                else:
+                    _put_integer(&out, STATUS_NAME, 4, 0)
+                    _put_string(&out, b"%d" % status)
             self._fields_into(&out, fields)
             return PyBytes_FromStringAndSize(<char *>out.data, out.size)
         finally:
