@@ -3,6 +3,7 @@ subresources come over the same HTTP/2 connection."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 
@@ -14,6 +15,14 @@ from asgicy.testing import serve_in_thread
 CHROMIUM = next((path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(path)), None)
 
 seen: list = []
+state: dict = {}
+
+
+def websocket_done() -> asyncio.Event:
+    """Set once the page has had its WebSocket answer and closed it (made in the server's loop)."""
+    if "done" not in state:
+        state["done"] = asyncio.Event()
+    return state["done"]
 
 
 async def page(scope, receive, send):
@@ -23,16 +32,29 @@ async def page(scope, receive, send):
         await send({"type": "websocket.accept"})
         message = await receive()
         await send({"type": "websocket.send", "text": f"{message['text']} over HTTP/{scope['http_version']}"})
-        await receive()
+        await receive()  # the page closes it once it has the answer
+        websocket_done().set()
         return
-    if scope["path"] == "/":
+    if scope["path"] == "/hold":
+        # A request the page makes once its WebSocket is open, answered once the WebSocket is done: headless
+        # Chromium's virtual time does not run out while a fetch is in flight (WebSocket traffic does not
+        # hold it), so the DOM is dumped after the answer arrived however loaded the machine is.
+        try:
+            await asyncio.wait_for(websocket_done().wait(), 20)
+        except TimeoutError:
+            pass
+        body = b"done"
+        content_type = b"text/plain"
+    elif scope["path"] == "/":
         body = (b"<!doctype html><title>h2</title><body><p id=version>" + scope["http_version"].encode()
                 + b"</p><img src=/a.svg><img src=/b.svg><script src=/c.js></script></body>")
         content_type = b"text/html; charset=utf-8"
     elif scope["path"] == "/c.js":
         body = (b"document.body.dataset.loaded = 'yes';"
                 b"const ws = new WebSocket('wss://' + location.host + '/ws');"
-                b"ws.onopen = () => ws.send('hello');"
+                b"ws.onopen = () => {"
+                b"  fetch('/hold').then((r) => r.text()).then((t) => { document.body.dataset.held = t; });"
+                b"  ws.send('hello'); };"
                 b"ws.onmessage = (e) => { document.body.dataset.ws = e.data; ws.close(); };")
         content_type = b"text/javascript"
     else:
@@ -51,6 +73,7 @@ def test_chromium_loads_a_page_over_h2(tmp_path):
     certfile = tmp_path / "cert.pem"
     ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(certfile)
     seen.clear()
+    state.clear()
     with serve_in_thread(page, lifespan="off", access_log=False, ssl_certfile=str(certfile)) as running:
         out = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
                               f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000",
@@ -63,3 +86,4 @@ def test_chromium_loads_a_page_over_h2(tmp_path):
     # SETTINGS_ENABLE_CONNECT_PROTOCOL), not on a new HTTP/1.1 one.
     assert ("/ws", "2", "wss") in seen
     assert 'data-ws="hello over HTTP/2"' in out.stdout
+    assert 'data-held="done"' in out.stdout
