@@ -22,7 +22,9 @@ from .smoke import COMPILED
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
-WHEEL_LIMIT = 1.5 * 1024 * 1024
+# 14 extensions (three cores, HPACK, the compiled hot path of both protocols) made 1.58 MB at 86edec7; built
+# with debug information the same wheel was 4 MB, the bloat this bound is here to catch.
+WHEEL_LIMIT = 2 * 1024 * 1024
 
 pytestmark = pytest.mark.timeout(900)
 
