@@ -1,7 +1,8 @@
 """Builds the Cython extensions. The generated C is written to build/, never committed.
 
 The extensions are built without debug information, which would make up most of the wheel (4 MB against
-about 1.5 MB), and on Linux without their symbol tables. ``ASGICY_BUILD_WITH_SYMBOLS=1`` keeps it, for profiling with perf or callgrind:
+about 1.6 MB), and on Linux without their symbol tables. ``ASGICY_BUILD_WITH_SYMBOLS=1`` keeps both, for
+profiling with perf or callgrind:
 
     ASGICY_BUILD_WITH_SYMBOLS=1 python -m pip install -e .
 """
