@@ -23,7 +23,7 @@ def run(app: Any, **options: Any) -> int:
     from .importer import AppImportError, import_from_string
 
     config = resolve({"app": app, **options})
-    if isinstance(config.app, str) and config.workers == 1 and not config.reload:
+    if isinstance(config.app, str) and config.workers == 1 and not config.reload and config.limit_max_memory is None:
         try:
             config.app = import_from_string(config.app, config.app_dir, config.factory)
         except AppImportError as exc:

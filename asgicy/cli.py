@@ -19,7 +19,7 @@ from .importer import AppImportError, import_from_string
 
 GROUP_TITLES = {"app": "application", "socket": "socket", "server": "server", "limits": "limits",
                 "timeouts": "timeouts", "websocket": "WebSocket", "logging": "logging", "http": "HTTP",
-                "http2": "HTTP/2",
+                "http2": "HTTP/2", "metrics": "metrics",
                 "processes": "processes", "proxy": "proxies", "tls": "TLS", "config": "configuration"}
 
 
@@ -105,24 +105,41 @@ def serve(config: Config) -> int:
     from .server.logs import configure_logging
     from .server.server import run_server
 
-    configure_logging(config.log_level, config.access_log)
+    from .server.server import describe_bound
+    from .server.systemd import Notifier, SystemdError, listen_sockets
+
+    try:
+        configure_logging(config.log_level, config.access_log, config.log_format, config.log_config)
+    except ConfigError as exc:
+        return fail(str(exc))
+    log = logging.getLogger("asgicy.error")
     for warning in config.warnings:
-        logging.getLogger("asgicy.error").warning(warning)
+        log.warning(warning)
     if config.app is None:
-        logging.getLogger("asgicy.error").info("No app given: serving the built-in demo app")
+        log.info("No app given: serving the built-in demo app")
         config.app = DEMO_APP
-    if config.workers > 1 or config.reload:
+    try:
+        sockets = listen_sockets()  # systemd socket activation
+    except SystemdError as exc:
+        return fail(str(exc))
+    if sockets:
+        log.info("Serving on %d socket(s) passed by systemd (LISTEN_FDS); host, port, uds and fd are not used",
+                 len(sockets))
+        for line in describe_bound(sockets, config.is_ssl):
+            log.info("%s", line)
+    notifier = Notifier()
+    if config.workers > 1 or config.reload or config.limit_max_memory is not None:
         if not isinstance(config.app, str):
-            return fail("workers and reload need the app as an import string ('module:attribute'), since each "
-                        "worker process imports it anew")
+            return fail("workers, reload and limit_max_memory need the app as an import string "
+                        "('module:attribute'), since each worker process imports it anew")
         from .server.supervisor import Supervisor
-        return Supervisor(config).run()
+        return Supervisor(config, sockets, notifier).run()
     try:
         if isinstance(config.app, str):
             config.app = import_from_string(config.app, config.app_dir, config.factory)
     except AppImportError as exc:
         return fail(str(exc))
-    return run_server(config)
+    return run_server(config, sockets=sockets or None, notifier=notifier)
 
 
 

@@ -86,6 +86,10 @@ class Config:
     timeout_worker_healthcheck: float = option(30.0, "A worker whose event loop has not ticked for this many "
                                                "seconds is killed and replaced.", metavar="SECONDS",
                                                group="processes")
+    limit_max_memory: int | None = option(None, "A worker whose resident memory passes this many MiB is "
+                                          "replaced: a new worker starts, and once it is ready the old one "
+                                          "finishes its requests and exits (runs a supervisor, also with one "
+                                          "worker; Linux).", metavar="MIB", group="processes")
     reload: bool = option(False, "Restart the server when a watched file changes (development; needs "
                           "watchfiles).", group="processes")
     reload_dirs: list = option([], "Watch this directory (repeatable; default: the current directory).",
@@ -146,6 +150,14 @@ class Config:
     timeout_graceful_shutdown: float | None = option(30.0, "On shutdown, wait this long for requests in "
                                                      "progress before cancelling them.", metavar="SECONDS",
                                                      group="timeouts")
+    shutdown_delay: float = option(0.0, "After SIGTERM, keep serving for this many seconds before the graceful "
+                                   "shutdown starts, with `Connection: close` on every response and "
+                                   "--readiness-path answered 503, so that a load balancer or a Kubernetes "
+                                   "endpoint sees the instance leave before connections are refused. A second "
+                                   "signal cuts it short.", metavar="SECONDS", group="timeouts")
+    readiness_path: str | None = option(None, "A path the app serves to a readiness probe (say /ready). From "
+                                        "SIGTERM on, the server answers it 503 itself, without the app.",
+                                        metavar="PATH", group="timeouts")
     log_level: str = option("info", "Log level.", choices=("critical", "error", "warning", "info", "debug",
                                                            "trace"), group="logging")
     access_log: bool = option(True, "Log one line per response.", group="logging")
@@ -155,6 +167,26 @@ class Config:
                                            "%(L)s s, %(t)s time, %(p)s pid, %({name}i)s a request header, "
                                            "%({name}o)s a response header (default: uvicorn's line).",
                                            metavar="FORMAT", group="logging")
+    log_format: str = option("text", "Log lines as text, or as one JSON object per line (time, level, logger, "
+                             "message, pid; an access line's client, method, path, status, bytes, duration and "
+                             "request id as fields of their own).", choices=("text", "json"), group="logging")
+    log_config: str | None = option(None, "Configure logging from this file after the defaults: a logging.config "
+                                    "dict in JSON, YAML (needs PyYAML) or TOML, or an .ini file for "
+                                    "logging.config.fileConfig. --log-level and --no-access-log still apply.",
+                                    metavar="PATH", group="logging")
+    request_id: bool = option(False, "Give every request an id: the --request-id-header of a trusted proxy (one "
+                              "in --forwarded-allow-ips) when it sends one, else a new one. The app reads it as "
+                              "scope['state']['request_id']; the access log shows it.", group="logging")
+    request_id_header: str = option("x-request-id", "The request header a trusted proxy's request id comes in, "
+                                    "and the response header that echoes it.", metavar="NAME", group="logging")
+    request_id_response: bool = option(False, "Echo the request id in every response, in --request-id-header "
+                                       "(unless the app sets that header itself). Needs --request-id.",
+                                       group="logging")
+    metrics_port: int | None = option(None, "Serve Prometheus metrics on this port (needs prometheus_client; "
+                                      "across all workers, in its multi-process mode). Off when not set.",
+                                      group="metrics")
+    metrics_host: str = option("127.0.0.1", "The address the metrics port listens on (0.0.0.0 for a "
+                               "Prometheus scraping from elsewhere).", group="metrics")
     ws: str = option("auto", "WebSocket support: auto (on) or none (upgrade requests reach the app as plain "
                      "HTTP).", choices=("auto", "none"), group="websocket")
     ws_max_size: int = option(16 * 1024 * 1024, "Largest WebSocket message in bytes, after decompression "
@@ -211,7 +243,7 @@ class Config:
                 raise ConfigError(f"{name} must be greater than 0; got {getattr(self, name)}")
         for name in ("limit_concurrency", "limit_request_body", "timeout_graceful_shutdown", "ws_ping_interval",
                      "timeout_body_read", "timeout_send",
-                     "ws_ping_timeout", "limit_max_requests_jitter", "reload_delay"):
+                     "ws_ping_timeout", "limit_max_requests_jitter", "reload_delay", "shutdown_delay"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ConfigError(f"{name} must not be negative; got {value}")
@@ -226,6 +258,20 @@ class Config:
                               f"{self.h2_max_frame_size}")
         if self.limit_max_requests is not None and self.limit_max_requests < 1:
             raise ConfigError(f"limit_max_requests must be at least 1; got {self.limit_max_requests}")
+        if self.limit_max_memory is not None and self.limit_max_memory < 1:
+            raise ConfigError(f"limit_max_memory must be at least 1 (MiB); got {self.limit_max_memory}")
+        if self.limit_max_memory is not None and self.reload:
+            raise ConfigError("limit_max_memory and reload cannot be combined")
+        if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
+            raise ConfigError(f"metrics_port must be between 0 and 65535; got {self.metrics_port}")
+        if self.metrics_port is not None and self.metrics_port == self.port and self.port != 0:
+            raise ConfigError(f"metrics_port and port are both {self.port}: the metrics need a port of their own")
+        if self.request_id_response and not self.request_id:
+            raise ConfigError("request_id_response needs request_id")
+        if not _TOKEN.fullmatch(self.request_id_header):
+            raise ConfigError(f"request_id_header must be a header name (a token); got {self.request_id_header!r}")
+        if self.readiness_path is not None and not self.readiness_path.startswith("/"):
+            raise ConfigError(f"readiness_path must start with '/'; got {self.readiness_path!r}")
         if self.uds is not None and self.fd is not None:
             raise ConfigError("uds and fd cannot both be given")
         if self.reload and self.workers > 1:
@@ -242,6 +288,8 @@ class Config:
         # Parse what has a grammar now, so a mistake is a start-up error and not a failure per request.
         from .proxy import TrustedPeers
         TrustedPeers.parse(self.forwarded_allow_ips)
+        if self.log_config is not None and not os.path.isfile(self.log_config):
+            raise ConfigError(f"log_config file {self.log_config!r} does not exist")
         if self.access_log_format is not None:
             from .server.logs import AccessFormat
             AccessFormat(self.access_log_format)
@@ -410,6 +458,9 @@ def environment_options(environ, warnings: list) -> dict:
         warnings.append(f"ignoring environment {what} no option: " + ", ".join(sorted(unknown)))
     return options
 
+
+# RFC 9110 5.6.2: a field name is a token.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 # What Docker links and Kubernetes service links put in <NAME>_PORT (and some tools in <NAME>_HOST).
 _SERVICE_LINK = re.compile(r"(?:tcp|udp|sctp)://[^\s/]+:\d+")

@@ -27,6 +27,8 @@ cdef class HTTPCycle:
     cdef public bint is_head, keep_alive, body_complete, final_delivered, disconnected, continue_pending, disconnect_delivered
     cdef public list body
     cdef public Py_ssize_t body_size
+    cdef public long long body_received
+    cdef public object echo_field
     cdef public object waiter
     cdef public int stage, status
     cdef public object response_fields
@@ -48,6 +50,7 @@ cdef class HTTPCycle:
                    has_date=cython.bint, has_server=cython.bint, keep_alive=cython.bint, role=cython.int)
     # (wants_trailers stays an object: the event's value is checked to be a bool, not read as one.)
     cdef _start(self, kind, dict message)
+    cdef _add_echo_field(self, list fields)
     cpdef _wake(self)
     cpdef Py_ssize_t release_body(self)
     cpdef end_body(self)

@@ -182,6 +182,7 @@ class HTTPCycle:
         self.keep_alive = self.request.keep_alive
         self.body: list = []
         self.body_size = 0
+        self.body_received = 0  # request body bytes that arrived, all told (for the metrics)
         self.body_complete = False
         self.final_delivered = False
         self.disconnected = False
@@ -205,6 +206,7 @@ class HTTPCycle:
         self.trailer_fields = None  # a list once trailer fields are sent (the trailers extension)
         self.path_sent = False
         self.sends_body = True
+        self.echo_field = None  # a (name, value) field the carrier adds to the response (--request-id-response)
 
     # Where the response is, for the carrier (the stage constants are C ints when compiled).
     @property
@@ -219,6 +221,7 @@ class HTTPCycle:
 
     def feed_body(self, data: bytes) -> int:
         """Buffers a piece of body for receive(); returns how many bytes were kept (0: dropped)."""
+        self.body_received += len(data)
         if self.stage == COMPLETE or self.disconnected:
             return 0  # nobody will read it: drop it rather than buffer it
         # RFC 9110 10.1.1: a client that sends its body without waiting needs no 100 Continue.
@@ -455,6 +458,8 @@ class HTTPCycle:
                 else:
                     has_server = True
             fields.append(pair)
+        if self.echo_field is not None:
+            self._add_echo_field(fields)
         self.status = status
         self.response_headers = headers
         self.response_fields = fields
@@ -617,11 +622,21 @@ class HTTPCycle:
             self.stage = COMPLETE
             self.conn.abort_response(self)
 
+    def _add_echo_field(self, fields: list) -> None:
+        """The carrier's field (the request id) joins the app's, unless the app set that field itself."""
+        name = self.echo_field[0]
+        for pair in fields:
+            if pair[0].lower() == name:
+                return
+        fields.append(self.echo_field)
+
     def respond_plain(self, status: int, body: bytes) -> None:
         """A short text/plain response from the server itself, replacing any head not yet written."""
         self.keep_alive = False
         self.status = status
         self.response_fields = [(b"content-type", b"text/plain; charset=utf-8")]
+        if self.echo_field is not None:
+            self.response_fields.append(self.echo_field)
         self.has_date = self.has_server = False
         self.content_length = len(body)
         self.no_body = False

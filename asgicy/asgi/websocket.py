@@ -70,10 +70,15 @@ class WebSocketCycle:
         self.disconnect_event: dict | None = None  # set once the connection is closed, by whoever
         self.disconnect_delivered = False  # receive has returned it
         self.denial: DenialResponse | None = None
+        # For the session's access line and the metrics: the first close code either way, and the traffic.
+        self.close_code: int | None = None
+        self.messages_in = 0
+        self.messages_out = 0
 
     # -- fed by the server --------------------------------------------------------------------------
 
     def push(self, message) -> None:
+        self.messages_in += 1
         if type(message) is str:
             self.queue.append({"type": "websocket.receive", "bytes": None, "text": message})
         else:
@@ -83,6 +88,8 @@ class WebSocketCycle:
     def closed_by(self, code: int, reason: str) -> None:
         """The WebSocket is closed (a close frame either way, an error, or the socket lost)."""
         if self.disconnect_event is None:
+            if self.close_code is None:
+                self.close_code = code
             self.disconnect_event = {"type": "websocket.disconnect", "code": code, "reason": reason}
             if self.state in (CONNECTING, ACCEPTED, CLOSING):
                 self.state = CLOSED
@@ -141,7 +148,7 @@ class WebSocketCycle:
             if kind == "websocket.close":
                 code, reason = validate_close(kind, message)
                 self.state = CLOSING
-                self.conn.ws_close(code, reason)
+                self._close(code, reason)
                 return
             raise ASGIEventError(kind, f"expected websocket.send or websocket.close after accept, got {kind!r}",
                                  WWW)
@@ -193,6 +200,7 @@ class WebSocketCycle:
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise ASGIEventError(kind, f"'bytes' must be bytes, not {type(data).__name__}", WWW)
             conn.send_bytes(data)
+        self.messages_out += 1
         if conn.write_paused:
             await conn.drain()
 
@@ -216,7 +224,7 @@ class WebSocketCycle:
                 self._fail()
             elif self.state == ACCEPTED:
                 self.state = CLOSING
-                self.conn.ws_close(1000, "")  # the app is done: close normally, as uvicorn does
+                self._close(1000, "")  # the app is done: close normally, as uvicorn does
             elif self.state == RESPONDING and not self.denial.response_done:
                 logger.error("ASGI callable returned without completing the denial response")
                 self.denial._fail()
@@ -233,4 +241,13 @@ class WebSocketCycle:
             self.denial._fail()
         elif self.state == ACCEPTED:
             self.state = CLOSING
-            self.conn.ws_close(1011, "")
+            self._close(1011, "")
+
+    def _close(self, code: int, reason: str) -> None:
+        if self.close_code is None:
+            self.close_code = code
+        self.conn.ws_close(code, reason)
+
+    def denial_status(self) -> int:
+        """The status of the HTTP response that refused the handshake (0 when there was none)."""
+        return self.denial.status if self.denial is not None else 0

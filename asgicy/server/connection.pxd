@@ -1,16 +1,32 @@
 # Types for compiling connection.py with Cython (pure-Python mode): the same source runs uncompiled too.
 cimport cython
 from ..asgi.http1 cimport HTTP1Sink
+from ..asgi.http cimport HTTPCycle
 
 cdef Py_ssize_t BATCH_LIMIT, WRITEV_SIZE  # C ints when compiled: compared on every write
 
 cdef class Connection(HTTP1Sink)
 
+cdef class Tally:
+    cdef public list responses, buckets
+    cdef public double duration_sum
+    cdef public long long body_in, bytes_out
+    cdef public dict refusals
+    cdef public Py_ssize_t websockets, websocket_messages_in, websocket_messages_out
+
+    cpdef response(self, HTTPCycle cycle, double seconds)
+    cpdef duration(self, double seconds)
+
 cdef class ServerState:
     cdef public object config, app, loop, runner, access, trusted, ssl_context, tls_info
+    cdef public Tally tally
+    cdef public bint observe_responses, draining, request_ids, echo_request_id
+    cdef public object readiness_path, id_counter
+    cdef public bytes request_id_header
+    cdef public str id_prefix
     cdef public set connections, cycles, tasks
     cdef public list held_connections
-    cdef public Py_ssize_t requests
+    cdef public Py_ssize_t requests, open_websockets
     cdef public double clock
     cdef public dict lifespan_state
     cdef public bytes server_header, date_header, date_and_server_header
@@ -18,6 +34,7 @@ cdef class ServerState:
 
     @cython.locals(conn=Connection)
     cpdef flush_held(self)
+    cpdef response_done(self, conn, HTTPCycle cycle)
 
 cdef class Connection(HTTP1Sink):
     cdef public ServerState server_state

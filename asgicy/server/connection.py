@@ -8,7 +8,10 @@ import logging
 import os
 import stat
 import sys
+from bisect import bisect_left
 from email.utils import formatdate
+from itertools import count
+from time import monotonic
 
 from ..asgi.errors import ClientDisconnected
 from ..asgi.http1 import HTTP1Sink
@@ -45,6 +48,62 @@ def writelines_pauses(transport) -> bool:
 TICK = 0.5
 
 
+# Upper bounds (seconds) of the request duration histogram: Prometheus' default buckets, with three below
+# 5 ms, where most of this server's answers fall.
+DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# The reasons a request is refused before or instead of its app, by the status it is answered with.
+REFUSAL_REASONS = {400: "bad_request", 408: "timeout", 413: "body_too_large", 414: "uri_too_long",
+                   431: "header_fields_too_large", 503: "limit_concurrency"}
+# The longest request id taken from a proxy's header (the rest of the header is not trusted either).
+MAX_REQUEST_ID = 200
+
+
+class Tally:
+    """What the metrics count, kept by one worker in plain numbers: a response costs a few C-level
+    additions here, and ``asgicy.server.metrics`` hands the sums to prometheus_client at each tick (so a
+    scrape sees them at most one tick late, and a request never waits on a metrics lock or file)."""
+
+    def __init__(self) -> None:
+        self.responses = [0, 0, 0, 0, 0, 0]  # by status class: 1xx at [1] ... 5xx at [5]
+        self.buckets = [0] * (len(DURATION_BUCKETS) + 1)  # request durations; the last one is +Inf
+        self.duration_sum = 0.0
+        self.body_in = 0  # request body bytes
+        self.bytes_out = 0  # response bytes (cycle.response_size: HTTP/1.1 counts the head and framing too)
+        self.refusals: dict = {}  # reason -> count
+        self.websockets = 0  # WebSocket sessions accepted
+        self.websocket_messages_in = 0
+        self.websocket_messages_out = 0
+
+    def response(self, cycle, seconds: float) -> None:
+        self.responses[cycle.status // 100] += 1
+        self.duration(seconds)
+        self.body_in += cycle.body_received
+        self.bytes_out += cycle.response_size
+
+    def duration(self, seconds: float) -> None:
+        # Prometheus buckets are "less than or equal": bisect_left puts a value equal to a bound in its bucket.
+        self.buckets[bisect_left(DURATION_BUCKETS, seconds)] += 1
+        self.duration_sum += seconds
+
+    def refusal(self, status: int) -> None:
+        reason = REFUSAL_REASONS.get(status, "other")
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+
+    def websocket_done(self, cycle) -> None:
+        self.websocket_messages_in += cycle.messages_in
+        self.websocket_messages_out += cycle.messages_out
+
+    def take(self) -> Tally:
+        """What was counted since the last take, as a Tally of its own; this one starts again from zero."""
+        taken = Tally()
+        (taken.responses, taken.buckets, taken.duration_sum, taken.body_in, taken.bytes_out, taken.refusals,
+         taken.websockets, taken.websocket_messages_in, taken.websocket_messages_out) = (
+            self.responses, self.buckets, self.duration_sum, self.body_in, self.bytes_out, self.refusals,
+            self.websockets, self.websocket_messages_in, self.websocket_messages_out)
+        self.__init__()
+        return taken
+
+
 class ServerState:
     """What every connection of one server shares: its config and app, the runner and the registries
     shutdown walks (connections, cycles whose app runs, tasks), the clock and the Date/Server lines, the
@@ -68,9 +127,24 @@ class ServerState:
         self.date_header = b""
         self.date_and_server_header = self.server_header  # the two lines most responses get, joined
         self.access_log = config.access_log
-        self.access = AccessLogger(config.access_log_format)
-        # Only a format with a duration atom pays for a clock read per request.
-        self.time_requests = config.access_log and self.access.format is not None and self.access.format.timed
+        self.access = AccessLogger(config.access_log_format,
+                                   structured=config.log_format == "json" or config.log_config is not None)
+        self.tally = Tally() if config.metrics_port is not None else None
+        # Whether a complete response is reported (response_done): to the access log, to the metrics.
+        self.observe_responses = config.access_log or self.tally is not None
+        # Only a log line that shows a duration, or the metrics, pay for a clock read per request.
+        self.time_requests = (config.access_log and self.access.timed) or self.tally is not None
+        # Set by the server from SIGTERM on, with --shutdown-delay: responses close their connections, and
+        # the readiness path is answered 503 (draining_response).
+        self.draining = False
+        self.open_websockets = 0  # accepted WebSockets whose app still runs (a metrics gauge)
+        self.readiness_path = config.readiness_path
+        self.request_ids = config.request_id
+        self.request_id_header = config.request_id_header.lower().encode("ascii")
+        self.echo_request_id = config.request_id_response
+        # New ids: this process's random prefix and a counter, unique without a system call per request.
+        self.id_prefix = os.urandom(6).hex() + "-"
+        self.id_counter = count(1)
         self.trusted = TrustedPeers.parse(config.forwarded_allow_ips)
         self.ssl_context = ssl_context
         self.tls_info = tls_info
@@ -86,8 +160,47 @@ class ServerState:
             self.date_header = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
             self.date_and_server_header = self.date_header + self.server_header
 
-    def log_access(self, conn, cycle) -> None:
-        self.access.log(conn, cycle)
+    def response_done(self, conn, cycle) -> None:
+        """A response is complete: its access line and its place in the metrics."""
+        if self.access_log:
+            self.access.log(conn, cycle)
+        if self.tally is not None:
+            self.tally.response(cycle, monotonic() - cycle.started)
+
+    def refused(self, status: int) -> None:
+        """The server answered ``status`` itself, refusing a request (metrics: refusals by reason)."""
+        if self.tally is not None:
+            self.tally.refusal(status)
+
+    def assign_request_id(self, scope: dict, headers, trusted: bool) -> str:
+        """The request's id (--request-id): a trusted proxy's, if it sent one fit for a log line (visible
+        ASCII, at most MAX_REQUEST_ID bytes), else a new one; put in ``scope["state"]["request_id"]``."""
+        request_id = None
+        if trusted:
+            name = self.request_id_header
+            for key, value in headers:
+                if key == name:
+                    if 0 < len(value) <= MAX_REQUEST_ID and value.isascii() and value.decode("ascii").isprintable() \
+                            and b" " not in value:
+                        request_id = value.decode("ascii")
+                    break
+        if request_id is None:
+            request_id = self.id_prefix + str(next(self.id_counter))
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = state = {}
+        state["request_id"] = request_id
+        return request_id
+
+    def echo_field(self, request_id: str) -> tuple | None:
+        """The response field that echoes a request id, or None when they are not echoed."""
+        if not self.echo_request_id:
+            return None
+        return (self.request_id_header, request_id.encode("ascii"))
+
+    def answers_readiness(self, path: str) -> bool:
+        """While draining, the readiness path is the server's to answer (503), not the app's."""
+        return self.draining and path == self.readiness_path
 
     def flush_held(self) -> None:
         """Runs once per turn of the event loop in which reads wrote something, after every read of the

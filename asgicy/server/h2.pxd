@@ -34,7 +34,7 @@ cdef class H2Stream(ResponseSink):
 
 cdef class H2Protocol(Connection):
     cdef public object core, proxy_trusted, app, runner, _date_line
-    cdef public bint access_log, time_requests, goaway_received
+    cdef public bint observe, time_requests, goaway_received
     cdef public dict streams, websockets
     cdef public double head_deadline, idle_deadline
     cdef public list _date_field, _server_field

@@ -214,8 +214,8 @@ class H2Stream(ResponseSink):
         protocol = self.protocol
         state = protocol.server_state
         state.requests += 1
-        if protocol.access_log:
-            state.log_access(protocol, cycle)
+        if protocol.observe:
+            state.response_done(protocol, cycle)
         self.response_done = True
         if not cycle.body_complete and not self.reset:
             # RFC 9113 8.1: answered before the request ended; the client may stop sending it.
@@ -398,7 +398,7 @@ class H2Protocol(Connection):
         self.reading_paused = http.reading_paused
         self.app = self.server_state.app
         self.runner = self.server_state.runner
-        self.access_log = self.server_state.access_log
+        self.observe = self.server_state.observe_responses  # report complete responses (access log, metrics)
         self.time_requests = self.server_state.time_requests
         self.streams: dict = {}  # stream id -> H2Stream, while its response or its app runs
         self.websockets: dict = {}  # stream id -> H2WebSocket (RFC 8441), until its stream ends
@@ -551,14 +551,21 @@ class H2Protocol(Connection):
         stream = H2Stream(self, stream_id)
         cycle = new_cycle(scope, request, stream)
         stream.cycle = cycle
+        if state.request_ids:
+            cycle.echo_field = state.echo_field(state.assign_request_id(scope, headers, self.proxy_trusted))
         if self.time_requests:
             cycle.started = monotonic()
         self.streams[stream_id] = stream
         if end_stream:
             cycle.end_body()
+        if state.draining and state.answers_readiness(scope["path"]):
+            stream.app_done = True
+            cycle.respond_plain(503, b"Service Unavailable: the server is shutting down\n")
+            return
         limit = self.config.limit_concurrency
         if limit is not None and len(state.cycles) >= limit:
             stream.app_done = True
+            state.refused(503)
             cycle.respond_plain(503, b"Service Unavailable: the server is at its concurrency limit\n")
             return
         state.cycles.add(cycle)
@@ -602,6 +609,7 @@ class H2Protocol(Connection):
             if limit is not None and stream.received > limit:
                 cycle = stream.cycle
                 logger.info("request body from %s is larger than the limit", self._peer())
+                self.server_state.refused(413)
                 if not cycle.response_begun:
                     cycle.respond_plain(413, b"Request Entity Too Large: request body is larger than the limit\n")
                 cycle.disconnect()
@@ -619,6 +627,7 @@ class H2Protocol(Connection):
         """Answers a request the app never sees (as the HTTP/1.1 parser's errors are answered)."""
         body = f"{message}\n".encode()
         logger.info("invalid request from %s: %s (answered %d)", self._peer(), message, status)
+        self.server_state.refused(status)
         self.core.send_headers(stream_id, status, [(b"content-type", b"text/plain; charset=utf-8"),
                                                    (b"content-length", b"%d" % len(body))])
         self.core.send_data(stream_id, body, True)
@@ -739,6 +748,20 @@ class H2Protocol(Connection):
         else:
             for ws in list(self.websockets.values()):
                 ws.check_timeouts(now)
+
+    def start_draining(self) -> None:
+        """--shutdown-delay begins: GOAWAY now (RFC 9113 6.8), so the client opens its next streams on a new
+        connection, which a load balancer may already send elsewhere. Streams and WebSockets in progress go
+        on; the connection closes once they are done."""
+        if self.closed or self.closing:
+            return
+        self.closing = True
+        for stream in self.streams.values():
+            stream.closing = True
+        self.core.close(NO_ERROR)
+        self.send_frames()
+        if not self.streams and not self.websockets:
+            self._close()
 
     def shutdown(self) -> None:
         """Graceful shutdown: GOAWAY with the last stream processed; the streams in progress finish."""

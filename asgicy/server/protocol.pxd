@@ -1,5 +1,5 @@
 # Types for compiling protocol.py with Cython (pure-Python mode): the same source runs uncompiled too.
-from .connection cimport Connection
+from .connection cimport Connection, ServerState
 from .eager cimport AppRunner
 from ..asgi.http cimport HTTPCycle, build_scope, new_cycle
 from ..http._parser cimport Request as ParsedRequest
@@ -19,15 +19,16 @@ cdef class HTTPProtocol(Connection):
     cdef public set cycles
     cdef public str root_path
     cdef public object limit_concurrency
-    cdef public bint ws_enabled, access_log, time_requests
+    cdef public bint ws_enabled, observe, time_requests
     cdef public double idle_allowance
 
     cdef _process(self, list events)
     cdef _end_body(self, HTTPCycle cycle)
-    @cython.locals(cycle=HTTPCycle)
+    @cython.locals(cycle=HTTPCycle, state=ServerState)
     cdef _on_request(self, ParsedRequest parsed)
     cdef _launch(self)
     cdef _start(self, cycle)
+    @cython.locals(state=ServerState)
     cdef _run_app(self, HTTPCycle cycle)
     cpdef _linger(self, HTTPCycle cycle)
     cpdef response_complete(self, cycle)

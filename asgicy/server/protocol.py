@@ -144,7 +144,7 @@ class HTTPProtocol(Connection):
         # The keep-alive deadline is set from the clock of the last tick, which may be up to a tick old:
         # one tick more, so a connection is never closed before its keep-alive timeout.
         self.idle_allowance = config.timeout_keep_alive + TICK
-        self.access_log = state.access_log
+        self.observe = state.observe_responses  # report complete responses (access log, metrics)
         self.time_requests = state.time_requests
         self.parser = HTTPParser(config.limit_request_line, config.limit_request_header_size,
                                  config.limit_request_headers, config.limit_request_body)
@@ -178,6 +178,8 @@ class HTTPProtocol(Connection):
         self.server = _server_address(transport)
         state = self.server_state
         state.connections.add(self)
+        if state.draining:
+            self.closing = True  # --shutdown-delay: every response now ends its connection
         self.head_deadline = self.loop.time() + self.config.timeout_header_read
         if state.tls_info is not None:
             ssl_object = transport.get_extra_info("ssl_object")
@@ -290,6 +292,8 @@ class HTTPProtocol(Connection):
         if self.tls is not None:
             scope["extensions"]["tls"] = self.tls
         cycle = new_cycle(scope, parsed, self)
+        if state.request_ids:
+            cycle.echo_field = state.echo_field(state.assign_request_id(scope, parsed.headers, self.proxy_trusted))
         if self.time_requests:
             cycle.started = monotonic()
         self.parsing = cycle
@@ -315,9 +319,14 @@ class HTTPProtocol(Connection):
 
     def _run_app(self, cycle: HTTPCycle) -> None:
         self.current = cycle
+        state = self.server_state
+        if state.draining and state.answers_readiness(cycle.scope["path"]):
+            cycle.respond_plain(503, b"Service Unavailable: the server is shutting down\n")
+            return
         limit = self.limit_concurrency
         if limit is not None and len(self.cycles) >= limit:
             # Over capacity: answer 503 without running the app (uvicorn's --limit-concurrency).
+            state.refused(503)
             cycle.respond_plain(503, b"Service Unavailable: the server is at its concurrency limit\n")
             return
         self.cycles.add(cycle)
@@ -330,6 +339,7 @@ class HTTPProtocol(Connection):
         except HandshakeError as exc:
             logger.info("invalid WebSocket handshake from %s: %s (answered %d)", self._peer(), exc.message,
                         exc.status)
+            self.server_state.refused(exc.status)
             self.write(error_response(exc.status, exc.message, exc.headers))
             self._close()
             return
@@ -384,6 +394,7 @@ class HTTPProtocol(Connection):
         error = self.pending_error
         self.pending_error = None
         if not self.closed:
+            self.server_state.refused(error.status_hint)
             self.write(error_response(error.status_hint, error.message))
             self._close()
 
@@ -409,8 +420,8 @@ class HTTPProtocol(Connection):
     def _after_cycle(self, done: HTTPCycle) -> None:
         """What a complete response means for the connection (response_complete, the sink's method)."""
         self.server_state.requests += 1
-        if self.access_log:
-            self.server_state.log_access(self, done)
+        if self.observe:
+            self.server_state.response_done(self, done)
         # Body the app never read will not be read now: it must stop counting against flow control.
         self.buffered_body -= done.release_body()
         if done is not self.current:
@@ -539,6 +550,7 @@ class HTTPProtocol(Connection):
             if self.parser.in_head:
                 # Slowloris: a head still arriving after the timeout gets 408 and the connection ends.
                 logger.info("request head from %s took longer than %ss", self._peer(), self.config.timeout_header_read)
+                self.server_state.refused(408)
                 self.write(error_response(408, "the request head took too long to arrive"))
             self._close()
         elif self.idle_deadline and now >= self.idle_deadline:
@@ -563,17 +575,30 @@ class HTTPProtocol(Connection):
             logger.info("request body from %s stalled: nothing for %ss", self._peer(), timeout)
             parsing.disconnect()
             if parsing is self.current and not parsing.response_begun and parsing.response_size == 0:
+                self.server_state.refused(408)
                 self.write(error_response(408, "the request body stopped arriving"))
             self._close()
+
+    def start_draining(self) -> None:
+        """--shutdown-delay begins: the connection goes on serving, and each response says
+        ``Connection: close`` and ends it, so the client's next request opens a new connection (which a
+        load balancer that saw the readiness probe fail sends elsewhere)."""
+        self.closing = True
 
     def shutdown(self) -> None:
         """Graceful shutdown: the response in progress goes out with ``Connection: close``, then the
         connection closes. An idle connection is not closed at once: closing it races a request the client
         may already have sent (RFC 9112 9.3.1), which would be lost. It stays until its keep-alive timeout,
-        and a request that arrives meanwhile is served, with ``Connection: close``."""
+        and a request that arrives meanwhile is served, with ``Connection: close``. After a --shutdown-delay,
+        a connection idle after a response closes first, at once: every response of the delay closed its
+        connection, so this one has been idle since before the delay, for longer than a client that means to
+        reuse it would wait. A connection with no request yet still gets its keep-alive timeout."""
         self.closing = True
         if self.current is None and not self.pipeline:
             if self.discarding or self.lingering:  # the rest of an answered body: nothing in it will be served
+                self._close()
+                return
+            if self.server_state.draining and self.idle_deadline and not self.parser.in_head:
                 self._close()
                 return
             deadline = self.loop.time() + self.config.timeout_keep_alive

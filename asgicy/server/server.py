@@ -47,6 +47,12 @@ class Server:
         # called by the ticker: a supervisor's proof that this event loop is alive
         self.heartbeat: Callable[[], None] | None = None
         self.on_ready: Callable[[], None] | None = None  # called once the server listens
+        self.notifier = None  # a systemd.Notifier, when this process is the one systemd started
+        self.metrics = None  # a metrics.Metrics, with --metrics-port
+        self.endpoint = None  # the metrics port, when this process serves it (not a supervisor's worker)
+        self.serve_metrics = True
+        self.draining = False  # --shutdown-delay: between the signal and the shutdown
+        self._delay_handle = None
         self.max_requests = config.limit_max_requests
         if self.max_requests is not None and config.limit_max_requests_jitter:
             self.max_requests += random.randint(0, config.limit_max_requests_jitter)
@@ -68,6 +74,9 @@ class Server:
                 raise StartupError(str(exc)) from None
             tls_info = TLSInfo(ssl_context, self.config.ssl_certfile)
         self.server_state = state = ServerState(self.config, app, loop, ssl_context, tls_info)
+        if config.metrics_port is not None:
+            from .metrics import Metrics
+            self.metrics = Metrics.for_server()
         lifespan = None
         if self.config.lifespan != "off":
             lifespan = Lifespan(app, self.config.lifespan)
@@ -84,16 +93,33 @@ class Server:
             if lifespan is not None:
                 await lifespan.shutdown()
             raise
+        if self.metrics is not None and self.serve_metrics:
+            from .metrics import Endpoint, MultiprocessDirectory
+            try:
+                self.endpoint = Endpoint(config.metrics_host, config.metrics_port,
+                                         multiprocess=MultiprocessDirectory.VARIABLE in os.environ)
+            except StartupError:
+                for server in self._servers:
+                    server.close()
+                if lifespan is not None:
+                    await lifespan.shutdown()
+                raise
         ticker = loop.create_task(self._tick(state))
         self.started = True
         self._started_event.set()
         if self.on_ready is not None:
             self.on_ready()
+        if self.notifier is not None:
+            self.notifier.ready(f"serving on {', '.join(map(str, self.bound))}")
         try:
             await self._exit_event.wait()
         finally:
             await self._shutdown(state)
             ticker.cancel()
+            if self.metrics is not None:
+                self.metrics.flush(state)  # what the last requests counted
+            if self.endpoint is not None:
+                self.endpoint.close()
             if lifespan is not None:
                 await lifespan.shutdown()
                 if lifespan.failed:
@@ -101,7 +127,35 @@ class Server:
         logger.info("Finished server process [%d]", os.getpid())
 
     def request_exit(self, *_args: object) -> None:
-        """Starts a graceful shutdown (as SIGINT/SIGTERM do); a second call stops waiting for requests."""
+        """Starts a graceful shutdown (as SIGINT/SIGTERM do), after --shutdown-delay seconds of draining if
+        one is set. A second call cuts the delay short, a third stops waiting for requests in progress."""
+        if self.notifier is not None and not self.should_exit and not self.draining:
+            self.notifier.stopping()
+        if self.draining and not self.should_exit:
+            logger.info("Second stop signal: the shutdown delay is cut short")
+            self._begin_shutdown()
+            return
+        delay = self.config.shutdown_delay
+        if delay and self.started and not self.should_exit:
+            self._start_draining(delay)
+            return
+        self._begin_shutdown()
+
+    def _start_draining(self, delay: float) -> None:
+        """--shutdown-delay: keep serving, but every response closes its connection and the readiness path
+        says 503, so that load balancers take the instance out before it stops accepting."""
+        state = self.server_state
+        self.draining = state.draining = True
+        logger.info("Shutdown requested: serving %.3g s more before shutting down (shutdown-delay)%s", delay,
+                    f"; {self.config.readiness_path} answers 503" if self.config.readiness_path else "")
+        for conn in list(state.connections):
+            conn.start_draining()
+        self._delay_handle = state.loop.call_later(delay, self._begin_shutdown)
+
+    def _begin_shutdown(self) -> None:
+        if self._delay_handle is not None:
+            self._delay_handle.cancel()
+            self._delay_handle = None
         if self.should_exit:
             self.force_exit = True  # a second Ctrl+C: stop waiting for requests in progress
         self.should_exit = True
@@ -184,9 +238,13 @@ class Server:
                 conn.check_timeouts(now)
             if self.heartbeat is not None:
                 self.heartbeat()
+            if self.notifier is not None:
+                self.notifier.watchdog()
+            if self.metrics is not None:
+                self.metrics.flush(state)
             if self.max_requests is not None and state.requests >= self.max_requests and not self.should_exit:
                 logger.info("Served %d requests (limit-max-requests): shutting down", state.requests)
-                self.request_exit()
+                self._begin_shutdown()
 
     # -- shutdown -----------------------------------------------------------------------------------
 
@@ -329,14 +387,17 @@ def describe_implementation() -> str:
     return f"HTTP parser: pure-Python reference ({why})"
 
 
-def run_server(config: Config, sockets=None, on_ready=None, heartbeat=None) -> int:
+def run_server(config: Config, sockets=None, on_ready=None, heartbeat=None, notifier=None,
+               serve_metrics: bool = True) -> int:
     """Runs a server until it is told to stop; returns the process exit code. A supervisor's worker passes
-    the shared ``sockets`` and its ``on_ready`` and ``heartbeat`` callbacks."""
+    the shared ``sockets`` and its ``on_ready`` and ``heartbeat`` callbacks (and leaves the metrics port to
+    the supervisor); a server systemd started, the sockets it passed and a ``notifier``."""
     if IMPLEMENTATION != "cython":
         logger.warning("Using the pure-Python HTTP parser: %s. It is correct but slower.",
                        describe_implementation().split("(")[1].rstrip(")"))
     server = Server(config)
     server.on_ready, server.heartbeat = on_ready, heartbeat
+    server.notifier, server.serve_metrics = notifier, serve_metrics
     loop = new_event_loop(config.loop)
     asyncio.set_event_loop(loop)
 

@@ -50,10 +50,26 @@ class Worker:
         self.ready = False
         self.stopping = False  # told to stop (a roll or a reload): its exit is expected
         self.last_beat = time.monotonic()
+        self.replace_reason = ""  # why it is being replaced (max_memory, unresponsive), for the metrics
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+
+def resident_mib(pid: int) -> float | None:
+    """A process's resident set size in MiB (/proc/PID/statm), or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            pages = int(fh.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * PAGE_SIZE / (1024 * 1024)
+
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# How often the supervisor reads its workers' memory (--limit-max-memory), in seconds.
+MEMORY_CHECK_INTERVAL = 1.0
 
 
 def worker_main(config_options: dict, sockets: list, writer, log_config: tuple) -> None:
@@ -85,14 +101,22 @@ def worker_main(config_options: dict, sockets: list, writer, log_config: tuple) 
             os.kill(os.getpid(), signal.SIGTERM)
 
     config = Config(app=app, **options)
-    raise SystemExit(run_server(config, sockets=sockets, on_ready=on_ready, heartbeat=heartbeat))
+    raise SystemExit(run_server(config, sockets=sockets, on_ready=on_ready, heartbeat=heartbeat,
+                                serve_metrics=False))
 
 
 class Supervisor:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, sockets: list | None = None, notifier=None) -> None:
+        """``sockets``: listening sockets systemd passed (else the supervisor binds its own); ``notifier``:
+        a systemd.Notifier, told when the workers are ready, replaced and stopping."""
         self.config = config
         self.workers: list = []
-        self.sockets: list = []
+        self.sockets: list = list(sockets or [])
+        self.notifier = notifier
+        self.metrics = None  # with --metrics-port: the restarts counter and the port itself
+        self.endpoint = None
+        self.metrics_directory = None
+        self.next_memory_check = 0.0
         self.context = multiprocessing.get_context("spawn")
         self.stop_requested = False
         self.roll_requested = False
@@ -117,7 +141,8 @@ class Supervisor:
     def spawn(self) -> Worker:
         reader, writer = self.context.Pipe(duplex=False)
         self.number += 1
-        log_config = (self.config.log_level, self.config.access_log)
+        config = self.config
+        log_config = (config.log_level, config.access_log, config.log_format, config.log_config)
         process = self.context.Process(target=worker_main, name=f"asgicy-worker-{self.number}",
                                        args=(self._options(), self.sockets, writer, log_config))
         process.start()
@@ -149,13 +174,26 @@ class Supervisor:
 
     def run(self) -> int:
         config = self.config
-        try:
-            self.sockets = bind_sockets(config)
-        except StartupError as exc:
-            logger.error("%s", exc)
-            return 1
-        for line in describe_bound(self.sockets, config.is_ssl):
-            logger.info("%s", line)
+        if not self.sockets:
+            try:
+                self.sockets = bind_sockets(config)
+            except StartupError as exc:
+                logger.error("%s", exc)
+                return 1
+            for line in describe_bound(self.sockets, config.is_ssl):
+                logger.info("%s", line)
+        if config.metrics_port is not None:
+            from .metrics import Endpoint, Metrics, MultiprocessDirectory
+            self.metrics_directory = MultiprocessDirectory()  # before the workers start, and before the import
+            try:
+                self.endpoint = Endpoint(config.metrics_host, config.metrics_port, multiprocess=True)
+            except StartupError as exc:
+                logger.error("%s", exc)
+                self.metrics_directory.remove()
+                for sock in self.sockets:
+                    sock.close()
+                return 1
+            self.metrics = Metrics.for_supervisor()
         logger.info("Started supervisor process [%d] with %s", os.getpid(),
                     "a reloader" if config.reload else f"{config.workers} workers")
         previous = {sig: signal.signal(sig, self._on_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -176,12 +214,17 @@ class Supervisor:
             # that nobody will accept until the last worker has finished.
             for sock in self.sockets:
                 sock.close()
+            if self.notifier is not None:
+                self.notifier.stopping()
             self._stop_all()
             self.watch_stop.set()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             if config.uds and os.path.exists(config.uds):
                 os.unlink(config.uds)
+            if self.endpoint is not None:
+                self.endpoint.close()
+                self.metrics_directory.remove()
         logger.info("Stopped supervisor process [%d]", os.getpid())
         return self.exit_code
 
@@ -200,14 +243,24 @@ class Supervisor:
                 elif worker.ready and now - worker.last_beat > config.timeout_worker_healthcheck:
                     logger.error("Worker process [%d] has not responded for %.0f s: killed, to be replaced",
                                  worker.pid, now - worker.last_beat)
+                    worker.replace_reason = "unresponsive"
                     worker.process.kill()
             if self.in_startup and self.workers and all(w.ready for w in self.workers):
                 self.in_startup = False
+                if self.notifier is not None:
+                    self.notifier.ready(f"{len(self.workers)} worker(s) serving")
+            if self.notifier is not None:
+                self.notifier.watchdog()
+            if config.limit_max_memory is not None and now >= self.next_memory_check and not self.in_startup:
+                self.next_memory_check = now + MEMORY_CHECK_INTERVAL
+                self._check_memory()
             if self.roll_requested:
                 self.roll_requested = False
                 if not self.rolling and not self.in_startup:
                     self.rolling = [w for w in self.workers if not w.stopping]
                     logger.info("SIGHUP: replacing %d worker(s) one at a time", len(self.rolling))
+                    if self.notifier is not None:
+                        self.notifier.reloading()
             if self.reload_event.is_set() and not self.stop_requested:
                 self.reload_event.clear()
                 self._reload()
@@ -223,9 +276,29 @@ class Supervisor:
         except (EOFError, OSError):
             pass  # the worker exited; its sentinel says so
 
+    def _check_memory(self) -> None:
+        """--limit-max-memory: a ready worker past the limit is replaced as a SIGHUP roll replaces one (its
+        successor starts, and once that is ready, it finishes its requests and exits)."""
+        limit = self.config.limit_max_memory
+        for worker in self.workers:
+            if not worker.ready or worker.stopping or worker in self.rolling or worker in self.starting:
+                continue
+            rss = resident_mib(worker.pid)
+            if rss is not None and rss > limit:
+                logger.warning("Worker process [%d] uses %.0f MiB, more than limit-max-memory (%d MiB): replacing "
+                               "it", worker.pid, rss, limit)
+                worker.replace_reason = "max_memory"
+                self.rolling.append(worker)
+
+    def _restarted(self, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.worker_restarted(reason)
+
     def _on_exit(self, worker: Worker) -> bool:
         """Handles a worker that exited; returns False when the supervisor must stop."""
         self.workers.remove(worker)
+        if self.metrics_directory is not None:
+            self.metrics_directory.worker_gone(worker.pid)
         worker.reader.close()
         worker.process.join()
         code = worker.process.exitcode
@@ -253,9 +326,11 @@ class Supervisor:
             time.sleep(1)  # a replacement that cannot start: retry, but not in a tight loop
         elif code == 0:
             logger.info("Worker process [%d] retired (limit-max-requests); starting a new one", worker.pid)
+            self._restarted("max_requests")
         else:
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             logger.error("Worker process [%d] died (%s); starting a new one", worker.pid, how)
+            self._restarted(worker.replace_reason or "died")
         self.spawn()
         return True
 
@@ -276,8 +351,11 @@ class Supervisor:
             old = self.rolling.pop(0)
             logger.info("Worker process [%d] is ready; stopping worker process [%d]", new.pid, old.pid)
             self._terminate(old)
+            self._restarted(old.replace_reason or "roll")
             if not self.rolling:
                 logger.info("All workers replaced")
+                if self.notifier is not None:
+                    self.notifier.ready(f"{len(self.workers)} worker(s) serving")
 
     def _reload(self) -> None:
         for worker in list(self.workers):
@@ -289,7 +367,7 @@ class Supervisor:
 
     def _grace(self) -> float:
         timeout = self.config.timeout_graceful_shutdown
-        return (30.0 if timeout is None else timeout) + 5.0
+        return (30.0 if timeout is None else timeout) + self.config.shutdown_delay + 5.0
 
     def _stop_all(self) -> None:
         for worker in self.workers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from time import monotonic
 
 from ..asgi.http1 import field_lines
 from ..asgi.sink import WebSocketSink
@@ -56,6 +57,7 @@ class WebSocketProtocol(Connection, WebSocketSink):
         self.close_deadline = 0.0
         self.next_ping = 0.0
         self.pong_deadline = 0.0
+        self.started = monotonic()  # for the session's access line
 
     def start(self) -> None:
         state = self.server_state
@@ -124,6 +126,10 @@ class WebSocketProtocol(Connection, WebSocketSink):
 
     def ws_accept(self, subprotocol, fields: list, has_date: bool, has_server: bool) -> None:
         self.send_accept(subprotocol, fields, has_date, has_server)
+        state = self.server_state
+        state.open_websockets += 1
+        if state.tally is not None:
+            state.tally.websockets += 1
         config = self.config
         self.framer = Framer(config.ws_max_size, self.handshake.deflate)
         if config.ws_ping_interval:
@@ -167,7 +173,17 @@ class WebSocketProtocol(Connection, WebSocketSink):
         pass
 
     def app_finished(self, cycle) -> None:
-        self.server_state.cycles.discard(self.cycle)
+        state = self.server_state
+        state.cycles.discard(self.cycle)
+        if cycle is not self.cycle:
+            return  # the denial response's cycle; the WebSocket's own comes last
+        accepted = self.framer is not None
+        if accepted:
+            state.open_websockets -= 1
+        if state.access_log:
+            state.access.log_websocket(self.cycle, self.started, accepted)
+        if state.tally is not None:
+            state.tally.websocket_done(self.cycle)
 
     # -- timeouts and shutdown ----------------------------------------------------------------------
 
@@ -192,6 +208,9 @@ class WebSocketProtocol(Connection, WebSocketSink):
             if self.config.ws_ping_timeout and not self.pong_deadline:
                 self.pong_deadline = now + self.config.ws_ping_timeout
             self.next_ping = now + self.config.ws_ping_interval
+
+    def start_draining(self) -> None:
+        """--shutdown-delay: a WebSocket goes on until the shutdown itself (then 1012)."""
 
     def shutdown(self) -> None:
         """Graceful shutdown: 1012 (service restart); the app still gets its websocket.disconnect."""

@@ -5,6 +5,7 @@ import os
 import time
 
 startups = 0
+held: list = []  # what /grow keeps alive (ops)
 
 
 async def app(scope, receive, send):
@@ -62,3 +63,41 @@ async def greeting(scope, receive, send):
 def wsgi_hello(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [f"wsgi {environ['SERVER_PROTOCOL']} {environ['wsgi.url_scheme']}".encode()]
+
+
+async def ops(scope, receive, send):
+    """For the operations tests. HTTP: /grow?MB holds MB more memory, /status?N answers N, /boom raises,
+    /rid answers the request id (and sets x-request-id itself when asked: /rid?own), /slow?S waits S seconds;
+    any other path answers the pid; a body is read and counted. WebSocket: echoes text until closed."""
+    if scope["type"] == "lifespan":
+        return await app(scope, receive, send)
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await send({"type": "websocket.send", "text": message["text"]})
+    size = 0
+    while True:
+        message = await receive()
+        size += len(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    path, query = scope["path"], scope["query_string"].decode()
+    status, headers, body = 200, [(b"content-type", b"text/plain")], f"{os.getpid()} {size}"
+    if path == "/grow":
+        held.append(b"\x01" * (int(query) << 20))  # written, so resident
+    elif path == "/status":
+        status = int(query)
+    elif path == "/boom":
+        raise RuntimeError("the app failed on purpose")
+    elif path == "/slow":
+        await asyncio.sleep(float(query))
+    elif path == "/rid":
+        body = scope["state"]["request_id"]
+        if query == "own":
+            headers.append((b"x-request-id", b"set-by-the-app"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body.encode()})

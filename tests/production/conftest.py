@@ -21,9 +21,10 @@ class Served:
     """A server process; ``lines`` is its output so far, stderr and stdout together (read by a thread, so
     the pipe never fills)."""
 
-    def __init__(self, args, cwd=HERE, env=None, url_pattern=r"running on (https?://\S+)|Listening at: (\S+)"):
+    def __init__(self, args, cwd=HERE, env=None, url_pattern=r"running on (https?://\S+)|Listening at: (\S+)",
+                 **popen):
         self.proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, **(env or {})}, start_new_session=True)
+                                     env={**os.environ, **(env or {})}, start_new_session=True, **popen)
         self.lines: list = []
         self.url = None
         self._pattern = re.compile(url_pattern)
