@@ -57,6 +57,16 @@ def test_boolean_options_have_no_forms():
     ({"forwarded_allow_ips": "10.0.0.0/8, proxy.local"}, "'proxy.local' is not an address, a network"),
     ({"access_log_format": "%(h)s %(nope)s"}, r"unknown atom %\(nope\)s"),
     ({"access_log_format": "100% %(s)s"}, "a lone '%' at 3"),
+    ({"log_format": "xml"}, "log_format must be one of text, json"),
+    ({"log_config": "/no/such/logging.yaml"}, "log_config file '/no/such/logging.yaml' does not exist"),
+    ({"request_id_response": True}, "request_id_response needs request_id"),
+    ({"request_id": True, "request_id_header": "x request id"}, "request_id_header must be a header name"),
+    ({"readiness_path": "ready"}, "readiness_path must start with '/'"),
+    ({"shutdown_delay": -1}, "shutdown_delay must not be negative"),
+    ({"limit_max_memory": 0}, r"limit_max_memory must be at least 1 \(MiB\)"),
+    ({"limit_max_memory": 100, "reload": True}, "limit_max_memory and reload cannot be combined"),
+    ({"metrics_port": 8000}, "metrics_port and port are both 8000"),
+    ({"metrics_port": 70000}, "metrics_port must be between 0 and 65535"),
 ])
 def test_bad_options_give_one_clear_error(options, message):
     with pytest.raises(ConfigError, match=message):

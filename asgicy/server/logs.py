@@ -145,7 +145,7 @@ ACCESS_FIELDS = {
     "bytes": "response bytes written: for HTTP/1.1 the head, the body and its chunked framing (as %(B)s); "
              "for HTTP/2 the body. Null for a WebSocket session, whose messages are counted instead",
     "duration": "seconds from the request head's arrival to the response's last byte handed to the "
-                "kernel (for a WebSocket session, from the upgrade to the end)",
+                "transport (for a WebSocket session, from the upgrade to the end)",
     "request_id": "the request id (--request-id), or null",
     "pid": "the worker process's id",
 }

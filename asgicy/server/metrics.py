@@ -31,7 +31,7 @@ METRICS = (
     ("asgicy_http_requests", "counter", "HTTP responses completed, by status class (1xx...5xx).",
      ("status_class",)),
     ("asgicy_http_request_duration_seconds", "histogram", "Seconds from a request's head to the last byte of its "
-     "response handed to the kernel.", ()),
+     "response handed to the transport.", ()),
     ("asgicy_http_requests_in_flight", "gauge", "HTTP requests whose app is running.", ()),
     ("asgicy_http_request_body_bytes", "counter", "Request body bytes received.", ()),
     ("asgicy_http_response_bytes", "counter", "Response bytes written: for HTTP/1.1 the head, the body and its "
@@ -133,6 +133,10 @@ def add_observations(histogram, counts: list, total: float) -> None:
             histogram._buckets[index].inc(count)
 
 
+class MetricsPortError(Exception):
+    """The metrics port could not be opened (the message says why): the server does not start."""
+
+
 class Endpoint:
     """The metrics port: prometheus_client's HTTP server in a thread of this process."""
 
@@ -148,8 +152,7 @@ class Endpoint:
         try:
             self.server, self.thread = prometheus_client.start_http_server(port, host, registry)
         except OSError as exc:
-            from .server import StartupError
-            raise StartupError(f"could not listen on {host}:{port} for metrics: {exc.strerror or exc}") from None
+            raise MetricsPortError(f"could not listen on {host}:{port} for metrics: {exc.strerror or exc}") from None
         self.port = self.server.server_address[1]
         shown = f"[{host}]" if ":" in host else host
         logger.info("Metrics on http://%s:%d/metrics", shown, self.port)

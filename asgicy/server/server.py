@@ -94,16 +94,16 @@ class Server:
                 await lifespan.shutdown()
             raise
         if self.metrics is not None and self.serve_metrics:
-            from .metrics import Endpoint, MultiprocessDirectory
+            from .metrics import Endpoint, MetricsPortError, MultiprocessDirectory
             try:
                 self.endpoint = Endpoint(config.metrics_host, config.metrics_port,
                                          multiprocess=MultiprocessDirectory.VARIABLE in os.environ)
-            except StartupError:
+            except MetricsPortError as exc:
                 for server in self._servers:
                     server.close()
                 if lifespan is not None:
                     await lifespan.shutdown()
-                raise
+                raise StartupError(str(exc)) from None
         ticker = loop.create_task(self._tick(state))
         self.started = True
         self._started_event.set()

@@ -183,11 +183,11 @@ class Supervisor:
             for line in describe_bound(self.sockets, config.is_ssl):
                 logger.info("%s", line)
         if config.metrics_port is not None:
-            from .metrics import Endpoint, Metrics, MultiprocessDirectory
+            from .metrics import Endpoint, Metrics, MetricsPortError, MultiprocessDirectory
             self.metrics_directory = MultiprocessDirectory()  # before the workers start, and before the import
             try:
                 self.endpoint = Endpoint(config.metrics_host, config.metrics_port, multiprocess=True)
-            except StartupError as exc:
+            except MetricsPortError as exc:
                 logger.error("%s", exc)
                 self.metrics_directory.remove()
                 for sock in self.sockets:

@@ -14,6 +14,9 @@
   ``asgicy.h2.grammar.STREAM_TRANSITIONS`` and ``STREAM_ERRORS`` (the table the reference core moves every
   stream by).
 
+- ``_generated/log-fields.md`` and ``_generated/metrics.md``: the fields of a JSON log line and the Prometheus
+  metrics, from ``asgicy.server.logs.ACCESS_FIELDS`` and ``asgicy.server.metrics.METRICS``.
+
 - ``_generated/notebooks/NN_name.ipynb``: each tutorial chapter as a notebook a reader can download; every
   chapter's page links to its own (added under the title as the page is read).
 
@@ -26,7 +29,7 @@ import dataclasses
 from pathlib import Path
 
 GROUP_ORDER = ("app", "socket", "server", "processes", "proxy", "tls", "http", "http2", "limits", "timeouts",
-               "websocket", "logging", "config")
+               "websocket", "logging", "metrics", "config")
 
 
 def _default(f: dataclasses.Field) -> str:
@@ -348,6 +351,35 @@ def stream_states_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def log_fields_table() -> str:
+    from asgicy.server.logs import ACCESS_FIELDS, WEBSOCKET_FIELDS
+
+    lines = ["| field | on | what it holds |", "|---|---|---|",
+             "| `time` | every line | when, in UTC, ISO 8601 with milliseconds (`2026-12-03T05:16:18.640Z`) |",
+             "| `level` | every line | `debug`, `info`, `warning`, `error` or `critical` |",
+             "| `logger` | every line | `asgicy.error` (the server's own lines) or `asgicy.access` |",
+             "| `message` | every line | the line as the text format writes it |",
+             "| `exception` | error lines | the traceback, when the line is about one |"]
+    for name, meaning in ACCESS_FIELDS.items():
+        where = "every line" if name == "pid" else "access lines"
+        meaning = meaning.replace("|", "\\|")
+        lines.append(f"| `{name}` | {where} | {meaning} |")
+    for name, meaning in WEBSOCKET_FIELDS.items():
+        lines.append(f"| `{name}` | WebSocket lines | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def metrics_table() -> str:
+    from asgicy.server.metrics import METRICS
+
+    suffix = {"counter": "_total", "gauge": "", "histogram": "_bucket, _sum, _count"}
+    lines = ["| metric | type | labels | what it counts |", "|---|---|---|---|"]
+    for name, kind, help, labels in METRICS:
+        shown = f"`{name}{suffix[kind]}`" if kind != "histogram" else f"`{name}` (`_bucket`, `_sum`, `_count`)"
+        lines.append(f"| {shown} | {kind} | {', '.join(f'`{label}`' for label in labels) or '-'} | {help} |")
+    return "\n".join(lines) + "\n"
+
+
 def generate(app) -> None:
     source = Path(app.srcdir)
     _write_if_changed(source / "reference" / "options.md", options_page())
@@ -357,6 +389,8 @@ def generate(app) -> None:
     _write_if_changed(source / "_generated" / "connection-states.md", connection_states_table())
     draw_stream_states(source / "_static" / "generated" / "stream-states.svg")
     _write_if_changed(source / "_generated" / "stream-states.md", stream_states_table())
+    _write_if_changed(source / "_generated" / "log-fields.md", log_fields_table())
+    _write_if_changed(source / "_generated" / "metrics.md", metrics_table())
     notebooks(source)
 
 

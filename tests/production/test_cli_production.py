@@ -59,4 +59,5 @@ def test_workers_need_an_import_string():
             "async def app(scope, receive, send): pass\n"
             "raise SystemExit(asgicy.run(app, workers=2, port=0))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    assert result.returncode == 1 and "workers, reload and limit_max_memory need the app as an import string" in result.stderr
+    assert result.returncode == 1
+    assert "workers, reload and limit_max_memory need the app as an import string" in result.stderr
