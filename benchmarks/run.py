@@ -63,14 +63,16 @@ def tls_files() -> tuple:
 
 # Which servers speak HTTP/2, and what each is told to (the h2load workloads; h2c by prior knowledge, or ALPN
 # over TLS). uvicorn's HTTP/2 is its zttp protocol; granian's --http 2 serves only HTTP/2.
-H2_SERVERS = {"asgicy", "asgicy-baseline", "uvicorn", "granian", "hypercorn"}
+H2_SERVERS = {"asgicy", "asgicy-baseline", "asgicy-metrics", "uvicorn", "granian", "hypercorn"}
+# asgicy variants: the same server, another checkout (--baseline) or other options.
+ASGICY = ("asgicy", "asgicy-baseline", "asgicy-metrics")
 
 
 def server_command(name: str, port: int, h2: bool = False, tls: bool = False) -> list:
     command = _server_command(name, port, h2)
     if tls:
         cert, key = tls_files()
-        if name in ("asgicy", "asgicy-baseline", "uvicorn"):
+        if name in (*ASGICY, "uvicorn"):
             command += ["--ssl-certfile", cert, "--ssl-keyfile", key]
         elif name == "granian":
             command[-1:-1] = ["--ssl-certificate", cert, "--ssl-keyfile", key]
@@ -87,10 +89,16 @@ def _server_command(name: str, port: int, h2: bool) -> list:
     if name == "granian" and h2:
         return [venv_bin("granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", p, "--workers", "1",
                 "--runtime-threads", "1", "--http", "2", "--log-level", "warning", "apps:app"]
-    if name in ("asgicy", "asgicy-baseline"):
+    if name in ASGICY:
         # --loop uvloop, as uvicorn and hypercorn are given it: the plain install runs on asyncio.
-        return [sys.executable, "-m", "asgicy", "apps:app", "--port", p, "--loop", "uvloop", "--no-access-log",
-                "--log-level", "warning", "--lifespan", "off", "--ws-ping-interval", "0", "--no-ws-per-message-deflate"]
+        command = [sys.executable, "-m", "asgicy", "apps:app", "--port", p, "--loop", "uvloop", "--no-access-log",
+                   "--log-level", "warning", "--lifespan", "off", "--ws-ping-interval", "0",
+                   "--no-ws-per-message-deflate"]
+        if name == "asgicy-metrics":
+            # The Prometheus endpoint on (its port answered by a thread of the server process, pinned with it):
+            # what the per-request counting costs.
+            command += ["--metrics-port", str(free_port())]
+        return command
     if name == "uvicorn":
         return [venv_bin("python"), "-m", "uvicorn", "apps:app", "--port", p, "--loop", "uvloop", "--http",
                 "httptools", "--ws", "websockets", "--no-access-log", "--log-level", "warning", "--lifespan",
@@ -151,7 +159,7 @@ def ensure_tools(servers: list) -> None:
     loadgen = BUILD / "loadgen"
     if not loadgen.exists() or loadgen.stat().st_mtime < (HERE / "loadgen.c").stat().st_mtime:
         subprocess.run(["gcc", "-O2", "-o", str(loadgen), str(HERE / "loadgen.c")], check=True)
-    if any(s not in ("asgicy", "asgicy-baseline", "ceiling") for s in servers) and not _installed():
+    if any(s not in (*ASGICY, "ceiling") for s in servers) and not _installed():
         print("installing the compared servers into benchmarks/.venv", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([venv_bin("python"), "-m", "pip", "install", "-q", *COMPETITORS], check=True)

@@ -136,21 +136,21 @@ class AccessFormat:
 # The fields of an access record, as attributes of the LogRecord (and keys of a JSON line), with what each
 # means; docs/howto/observability.md lists this table. WebSocket sessions add WEBSOCKET_FIELDS.
 ACCESS_FIELDS = {
-    "client": "the client's address as host:port (after trusted proxy headers), or 'unix'",
+    "client": "the client's address as `host:port` (after trusted proxy headers), or `unix`",
     "method": "the request method",
     "path": "the request target's path, as sent (percent-encoded), control characters escaped",
-    "query": "the query string, as sent, without '?' ('' when none)",
-    "http_version": "'1.0', '1.1' or '2'",
+    "query": "the query string, as sent, without `?` (empty when none)",
+    "http_version": "`1.0`, `1.1` or `2`",
     "status": "the response status (for a WebSocket session, 101 once accepted)",
-    "bytes": "response bytes written: for HTTP/1.1 the head, the body and its chunked framing (as %(B)s); "
-             "for HTTP/2 the body. Null for a WebSocket session, whose messages are counted instead",
+    "bytes": "response bytes written: for HTTP/1.1 the head, the body and its chunked framing (as `%(B)s`); "
+             "for HTTP/2 the body. `null` for a WebSocket session, whose messages are counted instead",
     "duration": "seconds from the request head's arrival to the response's last byte handed to the "
                 "transport (for a WebSocket session, from the upgrade to the end)",
-    "request_id": "the request id (--request-id), or null",
+    "request_id": "the request id (`--request-id`), or `null`",
     "pid": "the worker process's id",
 }
 WEBSOCKET_FIELDS = {
-    "websocket": "true: the line is a WebSocket session's, logged when its app is done",
+    "websocket": "`true`: the line is a WebSocket session's, logged when its app is done",
     "close_code": "the code of the first close frame either way (1006: the connection was lost without one)",
     "messages_in": "messages received from the client",
     "messages_out": "messages sent to the client",
