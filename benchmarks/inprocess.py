@@ -60,12 +60,13 @@ class NullTransport:
         pass
 
 
-async def measure(batches: list[int], requests: int, which: str) -> None:
+async def measure(batches: list[int], requests: int, which: str, metrics: bool = False) -> None:
     loop = asyncio.get_running_loop()
     if which == "ceiling":
         protocol = ceiling.Canned()
     else:
-        config = Config(app=apps.app, access_log=False, lifespan="off")
+        # --metrics: each response counted as with --metrics-port (the port itself is not opened here).
+        config = Config(app=apps.app, access_log=False, lifespan="off", metrics_port=9 if metrics else None)
         state = ServerState(config, apps.app, loop)
         state.lifespan_state = {}
         protocol = HTTPProtocol(state)
@@ -95,10 +96,11 @@ def main() -> None:
     parser.add_argument("--batches", default="1,16", help="requests per read, comma-separated")
     parser.add_argument("--requests", type=int, default=600_000)
     parser.add_argument("--protocol", choices=("asgicy", "ceiling"), default="asgicy")
+    parser.add_argument("--metrics", action="store_true", help="count each response for the metrics")
     args = parser.parse_args()
     import uvloop
 
-    uvloop.run(measure([int(b) for b in args.batches.split(",")], args.requests, args.protocol))
+    uvloop.run(measure([int(b) for b in args.batches.split(",")], args.requests, args.protocol, args.metrics))
 
 
 if __name__ == "__main__":

@@ -8,14 +8,21 @@ cdef Py_ssize_t BATCH_LIMIT, WRITEV_SIZE  # C ints when compiled: compared on ev
 cdef class Connection(HTTP1Sink)
 
 cdef class Tally:
-    cdef public list responses, buckets
+    # C arrays: responses by status class (6) and durations by bucket (len(DURATION_BUCKETS) + 1: 15, which
+    # tests/production/test_observability.py holds equal).
+    cdef long long responses[6]
+    cdef long long buckets[15]
     cdef public double duration_sum
     cdef public long long body_in, bytes_out
     cdef public dict refusals
     cdef public Py_ssize_t websockets, websocket_messages_in, websocket_messages_out
 
+    @cython.locals(index=Py_ssize_t)
     cpdef response(self, HTTPCycle cycle, double seconds)
+    @cython.locals(index=Py_ssize_t, bound=double)
     cpdef duration(self, double seconds)
+    cpdef list response_counts(self)
+    cpdef list bucket_counts(self)
 
 cdef class ServerState:
     cdef public object config, app, loop, runner, access, trusted, ssl_context, tls_info
@@ -34,6 +41,7 @@ cdef class ServerState:
 
     @cython.locals(conn=Connection)
     cpdef flush_held(self)
+    @cython.locals(now=double)
     cpdef response_done(self, conn, HTTPCycle cycle)
 
 cdef class Connection(HTTP1Sink):

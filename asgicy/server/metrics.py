@@ -96,11 +96,12 @@ class Metrics:
 
         tally = state.tally.take()
         m = self.metrics
-        for index, count in enumerate(tally.responses):
+        for index, count in enumerate(tally.response_counts()):
             if count:
                 m["asgicy_http_requests"].labels(f"{index}xx").inc(count)
-        if any(tally.buckets):
-            add_observations(m["asgicy_http_request_duration_seconds"], tally.buckets, tally.duration_sum)
+        buckets = tally.bucket_counts()
+        if any(buckets):
+            add_observations(m["asgicy_http_request_duration_seconds"], buckets, tally.duration_sum)
         if tally.body_in:
             m["asgicy_http_request_body_bytes"].inc(tally.body_in)
         if tally.bytes_out:

@@ -13,7 +13,7 @@ cdef bint _names_proxy_headers(list headers)
 cdef class HTTPProtocol(Connection):
     cdef public object app, parser, parse, current, parsing, pipeline, ready, pending_error
     cdef public Py_ssize_t buffered_body, reads, reads_at_tick
-    cdef public double head_deadline, idle_deadline, body_deadline
+    cdef public double head_deadline, idle_deadline, body_deadline, read_time
     cdef public bint discarding, lingering, upgraded, start_when_writable, proxy_trusted, h2c, h2_only
     cdef public AppRunner runner
     cdef public set cycles

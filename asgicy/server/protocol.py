@@ -166,6 +166,7 @@ class HTTPProtocol(Connection):
         self.h2_only = config.http == "2"  # every connection is HTTP/2 (one that is not fails at its preface)
         # Slow-body detection without a clock read per packet: data_received counts, the ticker compares.
         self.reads = 0
+        self.read_time = 0.0  # the clock when the read being handled arrived, once a request needed it
         self.reads_at_tick = 0
         self.body_deadline = 0.0
 
@@ -207,6 +208,7 @@ class HTTPProtocol(Connection):
         try:
             self._process(self.parse(data))
         finally:
+            self.read_time = 0.0
             self.end_collecting()
 
     def _process(self, events: list) -> None:
@@ -295,7 +297,10 @@ class HTTPProtocol(Connection):
         if state.request_ids:
             cycle.echo_field = state.echo_field(state.assign_request_id(scope, parsed.headers, self.proxy_trusted))
         if self.time_requests:
-            cycle.started = monotonic()
+            # A request's duration starts when its head arrived: one clock read for all the heads of a read.
+            if not self.read_time:
+                self.read_time = monotonic()
+            cycle.started = self.read_time
         self.parsing = cycle
         # Started by _launch once the body that came in the same read is fed to it, so an app reading a
         # small body gets it without waiting.

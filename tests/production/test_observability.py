@@ -322,8 +322,10 @@ def test_bulk_observations_equal_observe():
         observed.observe(value)
         tally.duration(value)
     taken = tally.take()
-    assert tally.buckets == [0] * len(taken.buckets)  # take() starts the tally again
-    add_observations(Histogram("d", "", buckets=DURATION_BUCKETS, registry=many), taken.buckets, taken.duration_sum)
+    assert len(taken.bucket_counts()) == len(DURATION_BUCKETS) + 1  # (the C array's size in connection.pxd)
+    assert tally.bucket_counts() == [0] * (len(DURATION_BUCKETS) + 1)  # take() starts the tally again
+    add_observations(Histogram("d", "", buckets=DURATION_BUCKETS, registry=many), taken.bucket_counts(),
+                     taken.duration_sum)
 
     def samples(registry):
         return {(s.name, tuple(s.labels.items())): s.value for metric in registry.collect() for s in metric.samples
