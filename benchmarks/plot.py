@@ -128,7 +128,7 @@ def main() -> None:
     else:
         start, end = f"<!-- section {section}: written by benchmarks/plot.py -->", f"<!-- end of section {section} -->"
         body = "\n".join([start, ""] + header(report, f"## {section}")
-                         + rows(report, images, "###", section.lower().replace("/", "") + "-") + [end])
+                         + rows(report, images, "###", section.lower().replace("/", "").replace(" ", "-") + "-") + [end])
         text = page.read_text()
         if start in text and end in text:
             text = text[:text.index(start)] + body + text[text.index(end) + len(end):]
