@@ -198,7 +198,8 @@ def wait_metrics(server, port: int, expected: dict, timeout: float = 10.0) -> di
 
 def traffic(url: str) -> None:
     """Known traffic: 5 x 200, 2 x 404, a 1000-byte POST (200), a 500, a WebSocket of 2 messages, and
-    requests the server refuses itself: a malformed one (400) and a too long target (414)."""
+    requests the server refuses itself: a malformed one (400), a too long target (414) and too many header
+    fields (431)."""
     for _ in range(5):
         assert httpx.get(url + "/", headers={"connection": "close"}).status_code == 200
     for _ in range(2):
@@ -208,6 +209,8 @@ def traffic(url: str) -> None:
     ws_session(url, 2)
     assert raw_exchange(url, b"GET / HTTP/1.1\r\nHost: x\r\nbad header\r\n\r\n").startswith(b"HTTP/1.1 400")
     assert raw_exchange(url, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 414")
+    fields = b"".join(b"x-%d: 1\r\n" % number for number in range(101))
+    assert raw_exchange(url, b"GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n").startswith(b"HTTP/1.1 431")
 
 
 KNOWN_TRAFFIC = {
@@ -218,6 +221,7 @@ KNOWN_TRAFFIC = {
     ("asgicy_http_request_body_bytes_total", ()): 1000.0,
     ("asgicy_refusals_total", (("reason", "bad_request"),)): 1.0,
     ("asgicy_refusals_total", (("reason", "uri_too_long"),)): 1.0,
+    ("asgicy_refusals_total", (("reason", "header_fields_too_large"),)): 1.0,
     ("asgicy_websockets_total", ()): 1.0,
     ("asgicy_websocket_messages_total", (("direction", "in"),)): 2.0,
     ("asgicy_websocket_messages_total", (("direction", "out"),)): 2.0,
@@ -332,3 +336,17 @@ def test_bulk_observations_equal_observe():
                 if not s.name.endswith("_created")}
     assert samples(one) == samples(many)
     assert samples(many)[("d_bucket", (("le", "0.0005"),))] == 2  # le: the bound itself is in the bucket
+
+
+def test_a_multiprocess_directory_of_the_users_is_used_and_kept(launch, tmp_path):
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    port = free_port()
+    server = launch(asgicy_args("apps:ops", "--metrics-port", str(port), "--workers", "2", "--no-access-log"),
+                    env={"PROMETHEUS_MULTIPROC_DIR": str(directory)})
+    url = server.wait_serving()
+    for _ in range(4):
+        httpx.get(url + "/", headers={"connection": "close"})
+    wait_metrics(server, port, {("asgicy_http_requests_total", (("status_class", "2xx"),)): 5.0})
+    assert server.stop() == 0
+    assert any(path.name.startswith("counter_") for path in directory.iterdir())  # the workers' files, kept
