@@ -127,8 +127,8 @@ def main() -> None:
         page.write_text("\n".join(header(report, "# Benchmarks") + rows(report, images, "##")))
     else:
         start, end = f"<!-- section {section}: written by benchmarks/plot.py -->", f"<!-- end of section {section} -->"
-        body = "\n".join([start, ""] + header(report, f"## {section}")
-                         + rows(report, images, "###", section.lower().replace("/", "").replace(" ", "-") + "-") + [end])
+        prefix = section.lower().replace("/", "").replace(" ", "-") + "-"  # the charts' file names
+        body = "\n".join([start, ""] + header(report, f"## {section}") + rows(report, images, "###", prefix) + [end])
         text = page.read_text()
         if start in text and end in text:
             text = text[:text.index(start)] + body + text[text.index(end) + len(end):]
