@@ -262,6 +262,10 @@ class Server:
                     pass
         for server in self._servers:
             server.close()  # stop accepting
+        # A connection the loop accepted in its last turn has its connection_made still scheduled (asyncio
+        # and uvloop both call it soon, not at once): one turn lets it join state.connections, so the
+        # shutdown serves it rather than missing it and closing its transport with the loop.
+        await asyncio.sleep(0)
         await self._accept_pending(state, pending)
         for conn in list(state.connections):
             conn.shutdown()
