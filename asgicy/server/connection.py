@@ -155,7 +155,7 @@ class ServerState:
         # Only a log line that shows a duration, or the metrics, pay for a clock read per request.
         self.time_requests = (config.access_log and self.access.timed) or self.tally is not None
         # Set by the server from SIGTERM on, with --shutdown-delay: responses close their connections, and
-        # the readiness path is answered 503 (draining_response).
+        # the readiness path is answered 503 (answers_readiness).
         self.draining = False
         self.open_websockets = 0  # accepted WebSockets whose app still runs (a metrics gauge)
         self.readiness_path = config.readiness_path

@@ -51,7 +51,6 @@ class Server:
         self.metrics = None  # a metrics.Metrics, with --metrics-port
         self.endpoint = None  # the metrics port, when this process serves it (not a supervisor's worker)
         self.serve_metrics = True
-        self.draining = False  # --shutdown-delay: between the signal and the shutdown
         self._delay_handle = None
         self.max_requests = config.limit_max_requests
         if self.max_requests is not None and config.limit_max_requests_jitter:
@@ -129,9 +128,10 @@ class Server:
     def request_exit(self, *_args: object) -> None:
         """Starts a graceful shutdown (as SIGINT/SIGTERM do), after --shutdown-delay seconds of draining if
         one is set. A second call cuts the delay short, a third stops waiting for requests in progress."""
-        if self.notifier is not None and not self.should_exit and not self.draining:
+        draining = self.server_state is not None and self.server_state.draining  # in --shutdown-delay
+        if self.notifier is not None and not self.should_exit and not draining:
             self.notifier.stopping()
-        if self.draining and not self.should_exit:
+        if draining and not self.should_exit:
             logger.info("Second stop signal: the shutdown delay is cut short")
             self._begin_shutdown()
             return
@@ -145,7 +145,7 @@ class Server:
         """--shutdown-delay: keep serving, but every response closes its connection and the readiness path
         says 503, so that load balancers take the instance out before it stops accepting."""
         state = self.server_state
-        self.draining = state.draining = True
+        state.draining = True
         logger.info("Shutdown requested: serving %.3g s more before shutting down (shutdown-delay)%s", delay,
                     f"; {self.config.readiness_path} answers 503" if self.config.readiness_path else "")
         for conn in list(state.connections):

@@ -83,10 +83,6 @@ class Notifier:
         self.next_watchdog = 0.0
         self.failed = False
 
-    @property
-    def enabled(self) -> bool:
-        return self.sock is not None
-
     def notify(self, *assignments: str) -> None:
         if self.sock is None:
             return
@@ -115,8 +111,3 @@ class Notifier:
             if now >= self.next_watchdog:
                 self.next_watchdog = now + self.watchdog_interval
                 self.notify("WATCHDOG=1")
-
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
