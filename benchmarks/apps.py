@@ -1,12 +1,16 @@
 """The ASGI app every server in the comparison serves, one route per workload.
 
     /plaintext  13 bytes of text            /json    a small JSON object
+    /awaiting   /plaintext after one ``await asyncio.sleep(0)``: an app that awaits something first, as
+                real apps do (a database, a cache), which no server can answer in the read that brought it
     /echo       the request body back (POST) /stream  a chunked response: 16 pieces of 4 KiB
     /file       a 1 MiB file: through http.response.pathsend where the server offers it (asgicy, granian),
                 otherwise read and sent as one body event, as an app on uvicorn has to
-    /ws         a WebSocket echo (any other path is 404)
+    /ws         a WebSocket echo             /ws-awaiting  the same, one ``await asyncio.sleep(0)`` per message
+    (any other path is 404)
 """
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -30,6 +34,10 @@ async def app(scope, receive, send):
     if kind == "http":
         path = scope["path"]
         if path == "/plaintext":
+            await send({"type": "http.response.start", "status": 200, "headers": PLAINTEXT_HEADERS})
+            await send({"type": "http.response.body", "body": PLAINTEXT})
+        elif path == "/awaiting":
+            await asyncio.sleep(0)
             await send({"type": "http.response.start", "status": 200, "headers": PLAINTEXT_HEADERS})
             await send({"type": "http.response.body", "body": PLAINTEXT})
         elif path == "/json":
@@ -65,10 +73,13 @@ async def app(scope, receive, send):
     elif kind == "websocket":
         await receive()
         await send({"type": "websocket.accept"})
+        awaiting = scope["path"] == "/ws-awaiting"
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
                 return
+            if awaiting:
+                await asyncio.sleep(0)
             await send({"type": "websocket.send", "bytes": message.get("bytes"), "text": message.get("text")})
     elif kind == "lifespan":
         while True:

@@ -29,20 +29,20 @@ from asgicy.config import Config  # noqa: E402
 from asgicy.server.protocol import HTTPProtocol  # noqa: E402
 from asgicy.server.server import ServerState  # noqa: E402
 
-REQUEST = b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"
-
-
 class NullTransport:
-    """Takes the writes and forgets them; says what a TCP transport from 127.0.0.1 says."""
+    """Takes the writes and counts the responses in them; says what a TCP transport from 127.0.0.1 says.
+    ``on_responses(n)`` is called with each write that completes responses (the client's turn)."""
 
-    def __init__(self) -> None:
-        self.writes = 0
+    def __init__(self, on_responses) -> None:
+        self.on_responses = on_responses
 
     def write(self, data: bytes) -> None:
-        self.writes += 1
+        answered = data.count(b"HTTP/1.1 ")
+        if answered:
+            self.on_responses(answered)
 
     def writelines(self, pieces) -> None:
-        self.writes += 1
+        self.write(b"".join(pieces))
 
     def get_extra_info(self, name, default=None):
         return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
@@ -60,7 +60,37 @@ class NullTransport:
         pass
 
 
-async def measure(batches: list[int], requests: int, which: str, metrics: bool = False) -> None:
+class Client:
+    """A closed-loop client on one connection: it sends ``batch`` requests in one read (a loop callback,
+    as a socket's readiness would be) and the next read once all of their responses are written, until
+    ``reads`` reads were answered (then ``done`` is set). An app that answers at once is answered within
+    the read's callback; one that awaits is answered in later turns of the loop, as with a real socket."""
+
+    def __init__(self, loop, protocol, request: bytes, batch: int, reads: int) -> None:
+        self.loop = loop
+        self.protocol = protocol
+        self.data = request * batch
+        self.batch = batch
+        self.reads = reads
+        self.outstanding = 0
+        self.done = loop.create_future()
+
+    def responses(self, count: int) -> None:
+        self.outstanding -= count
+        if self.outstanding == 0:
+            self.reads -= 1
+            if self.reads == 0:
+                self.done.set_result(None)
+            else:
+                self.send()
+
+    def send(self) -> None:
+        self.outstanding = self.batch
+        self.loop.call_soon(self.protocol.data_received, self.data)
+
+
+async def measure(batches: list[int], requests: int, which: str, metrics: bool = False,
+                  path: str = "/plaintext") -> None:
     loop = asyncio.get_running_loop()
     if which == "ceiling":
         protocol = ceiling.Canned()
@@ -70,24 +100,20 @@ async def measure(batches: list[int], requests: int, which: str, metrics: bool =
         state = ServerState(config, apps.app, loop)
         state.lifespan_state = {}
         protocol = HTTPProtocol(state)
-    transport = NullTransport()
+    client = None
+    transport = NullTransport(lambda count: client.responses(count))
     protocol.connection_made(transport)
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n".encode()
     for batch in batches:
-        data = REQUEST * batch
+        client = Client(loop, protocol, request, batch, 1000)  # warm up
+        client.send()
+        await client.done
         reads = max(1, requests // batch)
-        for _ in range(1000):  # warm up
-            loop.call_soon(protocol.data_received, data)
-            await asyncio.sleep(0)
-        await asyncio.sleep(0)  # the last read's response goes out at the end of the loop's turn
-        answered = transport.writes
+        client = Client(loop, protocol, request, batch, reads)
         start = time.perf_counter()
-        for _ in range(reads):
-            loop.call_soon(protocol.data_received, data)
-            await asyncio.sleep(0)
-        await asyncio.sleep(0)  # the last read's response goes out at the end of the loop's turn
+        client.send()
+        await client.done
         elapsed = time.perf_counter() - start
-        if transport.writes - answered != reads:  # one write per read: every request was answered
-            raise SystemExit(f"expected {reads} writes, saw {transport.writes - answered}")
         print(f"batch {batch:>3}: {elapsed / (reads * batch) * 1e6:.2f} us per request")
 
 
@@ -97,10 +123,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600_000)
     parser.add_argument("--protocol", choices=("asgicy", "ceiling"), default="asgicy")
     parser.add_argument("--metrics", action="store_true", help="count each response for the metrics")
+    parser.add_argument("--path", default="/plaintext", help="the route of apps.py to request (/awaiting: one await)")
     args = parser.parse_args()
     import uvloop
 
-    uvloop.run(measure([int(b) for b in args.batches.split(",")], args.requests, args.protocol, args.metrics))
+    uvloop.run(measure([int(b) for b in args.batches.split(",")], args.requests, args.protocol, args.metrics, args.path))
 
 
 if __name__ == "__main__":

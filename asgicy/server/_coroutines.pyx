@@ -1,6 +1,6 @@
 # cython: language_level=3
 """The C implementation of ``asgicy.server.coroutines`` (read that module for the API and the why): the
-same three functions and ``RETURNED``, with the interpreter's C API instead of method calls."""
+same four functions and ``RETURNED``, with the interpreter's C API instead of method calls."""
 
 from cpython.ref cimport PyObject, Py_DECREF
 
@@ -31,6 +31,17 @@ cpdef object step(object coro, object context):
     value = <object>result
     Py_DECREF(value)
     return RETURNED if status == PYGEN_RETURN else value
+
+
+cpdef object throw_in(object coro, object context, object exc):
+    # Rare (a failed future, a cancellation): the method call, with its StopIteration, is cheap enough.
+    PyContext_Enter(context)
+    try:
+        return coro.throw(exc)
+    except StopIteration:
+        return RETURNED
+    finally:
+        PyContext_Exit(context)
 
 
 cpdef object call_in(object context, object function, object scope, object receive, object send):

@@ -1,6 +1,6 @@
 """Stepping an app's coroutine inside its context: the pure-Python twin of the ``_coroutines`` extension.
 
-``eager.py`` runs an app's coroutine itself, outside any task, one step at a time. These three helpers are
+``eager.py`` runs an app's coroutine itself, outside any task, one step at a time. These four helpers are
 all it needs from the interpreter for that. ``_coroutines.pyx`` implements the same API in C with
 ``PyIter_Send`` and ``PyContext_Enter``/``Exit`` (a coroutine that returns then costs no StopIteration,
 which this version makes and catches on every request); this module is what runs where the extension is
@@ -31,6 +31,16 @@ def step(coro, context):
     when it returns (its value is dropped: an ASGI app returns None), and raises what it raised."""
     try:
         return context.run(coro.send, None)
+    except StopIteration:
+        return RETURNED
+
+
+def throw_in(coro, context, exc):
+    """Throws ``exc`` into ``coro`` inside ``context`` (what a task does with a failed future or a
+    cancellation): returns what it yielded if it caught it and suspended again, ``RETURNED`` when it
+    returned, and raises what it raised (``exc`` itself, usually)."""
+    try:
+        return context.run(coro.throw, exc)
     except StopIteration:
         return RETURNED
 

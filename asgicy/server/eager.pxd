@@ -1,14 +1,14 @@
 # Types for compiling eager.py with Cython (pure-Python mode): the same source runs uncompiled too.
 cimport cython
-from ._coroutines cimport call_in, copy_of, step
+from ._coroutines cimport call_in, copy_of, step, throw_in
 from ..asgi.http cimport HTTPCycle
 
-cdef object _NOTHING, RETURNED
+cdef object RETURNED
 
 cdef _call_app(app, HTTPCycle cycle, context)
 
 cdef class HostTask:
-    cdef public object task, inbox, cancelling
+    cdef public object task, inbox, cancelling, coro, context, cycle, pending
 
 cdef class AppRunner:
     cdef public object loop, tasks, base_context

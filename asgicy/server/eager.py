@@ -12,8 +12,14 @@ That task cannot be a new one: an app may have asked ``asyncio.current_task()`` 
 (Starlette, FastAPI) keys its cancel scopes on it, sniffio uses it to tell that asyncio is running, and a
 cancel scope entered in one task and left in another is an error. So the app runs eagerly with a *host*
 task made current (``asyncio.tasks._enter_task``, as 3.12's eager tasks do), and if it suspends, that host
-task resumes it (``Resumption``): the task the app saw is the task it runs in. The app also runs in a copy
-of the server's context, like a task, so context variables it sets stay with its request.
+task steps it from then on (``AppRunner._serve``): the task the app saw is the task it runs in. The app also
+runs in a copy of the server's context, like a task, so context variables it sets stay with its request.
+
+The host steps the app's coroutine itself (``step``/``throw_in``, inside the app's context) rather than
+awaiting it, since a task cannot switch contexts: between steps it awaits the future the app is waiting
+on, so the task parks on that future exactly as if the app were its own coroutine, and a failure or a
+cancellation it is woken with is thrown into the app, as a task would. A bare ``yield`` (``sleep(0)``)
+at the app's first suspension needs no second turn when the host was parked: waking it took one.
 
 Hosts are pooled per server, not kept per connection: an app that finished eagerly hands its host back at
 once, one that suspended hands it back when it is done. The pool holds as many hosts as apps were ever
@@ -24,14 +30,14 @@ next app must not inherit a cancellation meant for another.
 
 from __future__ import annotations
 
-from asyncio import CancelledError
+from asyncio import CancelledError, Future
 from contextvars import copy_context
 from types import CoroutineType
 
 try:  # the C implementation (compiled, eager.pxd cimports it: C calls); coroutines.py is its twin
-    from ._coroutines import RETURNED, call_in, copy_of, step
+    from ._coroutines import RETURNED, call_in, copy_of, step, throw_in
 except ImportError:  # pragma: no cover - not built: the same functions in Python
-    from .coroutines import RETURNED, call_in, copy_of, step
+    from .coroutines import RETURNED, call_in, copy_of, step, throw_in
 
 try:  # the hooks Python's own eager tasks use (3.12); present since 3.7, private
     from asyncio.tasks import _enter_task, _leave_task
@@ -40,7 +46,6 @@ except ImportError:  # pragma: no cover - a Python without them runs every app i
 
 # Idle hosts kept for the next suspending apps; more than this many idle at once end.
 IDLE_HOSTS = 16
-_NOTHING = object()
 
 
 def _call_app(app, cycle, context):
@@ -58,63 +63,37 @@ async def _awaiting(awaitable):
     return await awaitable
 
 
-async def _to_the_end(start, cycle, context) -> None:
-    """Runs an app to its end in the current task (``start()`` gives what to await: the app's call, or
-    the Resumption of one that began eagerly) and tells its cycle how it ended."""
+async def _to_the_end(app, cycle) -> None:
+    """Runs an app that cannot run eagerly in the current task (its own) and tells its cycle how it
+    ended."""
     try:
-        await start()
+        await app(cycle.scope, cycle.receive, cycle.send)
     except BaseException as exc:
-        cycle.app_done(exc, context)
+        cycle.app_done(exc, None)
         if not isinstance(exc, Exception):
             raise  # cancelled (shutdown) or the interpreter is exiting: the task ends with it
     else:
-        cycle.app_done(None, context)
+        cycle.app_done(None, None)
 
 
-class Resumption:
-    """Awaiting this continues a coroutine that was started outside any task and suspended.
+class _Relay:
+    """Awaiting this yields ``value`` to the task once: what an app yielded that is not a future it
+    waits on (a bare ``yield`` after its first, or something a task refuses, which the task then throws
+    back in, as it would into the app)."""
 
-    The coroutine's first suspension already yielded ``pending`` (the future it waits on, or ``None`` for a
-    bare yield such as ``sleep(0)``); the awaiting task must see that value first, exactly as if it had
-    stepped the coroutine itself. After that every ``send``/``throw`` is relayed, inside the coroutine's
-    own context. The awaiting task is what the coroutine now runs in (cancelling it cancels the app).
-    ``cycle`` is the app's, to be told how it ended."""
+    __slots__ = ("value",)
 
-    __slots__ = ("coro", "context", "pending", "cycle")
-
-    def __init__(self, coro, context, pending, cycle) -> None:
-        self.coro = coro
-        self.context = context
-        self.pending = pending
-        self.cycle = cycle
+    def __init__(self, value) -> None:
+        self.value = value
 
     def __await__(self):
-        return self
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        return self.send(None)
-
-    def send(self, value):
-        pending = self.pending
-        if pending is not _NOTHING:
-            self.pending = _NOTHING
-            return pending
-        return self.context.run(self.coro.send, value)
-
-    def throw(self, *exc_info):
-        self.pending = _NOTHING
-        return self.context.run(self.coro.throw, *exc_info)
-
-    def close(self) -> None:
-        self.coro.close()
+        return (yield self.value)
 
 
 class HostTask:
-    """A pooled task (``task``) that waits in ``inbox`` for a suspended app to resume, runs it to the end,
-    and waits again.
+    """A pooled task (``task``) that waits in ``inbox`` for a suspended app to take over (``coro``, its
+    ``context`` and ``cycle``, and what its first suspension yielded, ``pending``), runs it to the end, and
+    waits again. ``inbox`` is set True for an app to run, False for the task to end.
 
     ``cancelling`` is the task's method of that name: a host that was asked to cancel (shutdown, or an
     app that cancelled the task it ran in) is not lent again. Idle, a host is always waiting on its inbox
@@ -124,6 +103,10 @@ class HostTask:
         self.task = None
         self.inbox = None
         self.cancelling = None
+        self.coro = None
+        self.context = None
+        self.cycle = None
+        self.pending = None
 
 
 class AppRunner:
@@ -180,7 +163,11 @@ class AppRunner:
                 raise failure  # KeyboardInterrupt, SystemExit: not the server's to swallow
             return
         self._take_out(host)  # the app's until it finishes: _release puts it back
-        host.inbox.set_result(Resumption(coro, context, pending, cycle))
+        host.coro = coro
+        host.context = context
+        host.cycle = cycle
+        host.pending = pending
+        host.inbox.set_result(True)
 
     def _take_out(self, host: HostTask) -> None:
         idle = self.idle
@@ -192,7 +179,7 @@ class AppRunner:
     def _release(self, host: HostTask) -> None:
         """Back to the pool after serving a suspended app (_serve has seen that it was not cancelled)."""
         if len(self.idle) >= IDLE_HOSTS:
-            host.inbox.set_result(None)  # enough idle hosts already: this one ends
+            host.inbox.set_result(False)  # enough idle hosts already: this one ends
         else:
             self.idle.append(host)
 
@@ -211,18 +198,48 @@ class AppRunner:
 
     async def _serve(self, host: HostTask) -> None:
         while True:
-            resumption = await host.inbox
-            if resumption is None:
+            inbox = host.inbox
+            # Parked: the wake-up (set_result) came after the app's first suspension, so it is a turn of
+            # the loop later. A new host's first step was scheduled before the app ran: not parked.
+            parked = not inbox.done()
+            if not await inbox:
                 return
             host.inbox = self.loop.create_future()
-            await _to_the_end(lambda: resumption, resumption.cycle, resumption.context)
+            coro = host.coro
+            context = host.context
+            cycle = host.cycle
+            pending = host.pending
+            host.coro = host.context = host.cycle = host.pending = None
+            failure = None
+            try:
+                if pending is None and parked:
+                    pending = step(coro, context)  # a bare yield: the turn it asked for was this wake-up
+                while pending is not RETURNED:
+                    try:
+                        if isinstance(pending, Future) and pending._asyncio_future_blocking:
+                            # What a task does with a future it is handed: clear the flag the app's await
+                            # set (awaiting a future that has it set is refused), then park on it. Its
+                            # failure, or a cancellation, raises here and is thrown into the app.
+                            pending._asyncio_future_blocking = False
+                            await pending
+                        else:
+                            await _Relay(pending)
+                    except BaseException as exc:
+                        pending = throw_in(coro, context, exc)
+                    else:
+                        pending = step(coro, context)
+            except BaseException as exc:
+                failure = exc
+            cycle.app_done(failure, context)
+            if failure is not None and not isinstance(failure, Exception):
+                raise failure  # cancelled (shutdown) or the interpreter is exiting: the task ends with it
             if host.cancelling():
                 return  # a cancellation the app swallowed: this task is not lent again
             self._release(host)
 
     def _spawn(self, app, cycle) -> None:
         # An app that cannot run eagerly: in a task of its own, called there, in the task's context.
-        starting = _to_the_end(lambda: app(cycle.scope, cycle.receive, cycle.send), cycle, None)
+        starting = _to_the_end(app, cycle)
         task = self.loop.create_task(starting, context=self.base_context.copy())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

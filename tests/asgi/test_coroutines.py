@@ -107,3 +107,38 @@ class TestCoroutineHelpers:
         copy = impl.copy_of(context)
         copy.run(VAR.set, "b")
         assert context[VAR] == "a" and copy[VAR] == "b"
+
+    def test_throw_in_returns_what_a_coroutine_that_caught_it_yielded_next(self, impl):
+        context = contextvars.copy_context()
+
+        async def catches():
+            try:
+                await Yielding()
+            except LookupError as exc:
+                VAR.set(str(exc))
+                await Yielding()
+
+        coro = catches()
+        impl.step(coro, context)
+        assert impl.throw_in(coro, context, LookupError("thrown")) == "pending"
+        assert context[VAR] == "thrown" and VAR.get() == "outside"  # inside the context, and left
+        assert impl.step(coro, context) is impl.RETURNED
+
+    def test_throw_in_returns_RETURNED_when_the_coroutine_returns_and_raises_what_it_raised(self, impl):
+        async def swallows():
+            try:
+                await Yielding()
+            except LookupError:
+                return "done"
+
+        coro = swallows()
+        impl.step(coro, contextvars.copy_context())
+        assert impl.throw_in(coro, contextvars.copy_context(), LookupError()) is impl.RETURNED
+
+        async def lets_it_through():
+            await Yielding()
+
+        coro = lets_it_through()
+        impl.step(coro, contextvars.copy_context())
+        with pytest.raises(LookupError, match="through"):
+            impl.throw_in(coro, contextvars.copy_context(), LookupError("through"))

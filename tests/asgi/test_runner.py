@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 
+import pytest
+
 from asgicy.server.eager import AppRunner
 
 from .conftest import HTTPExchange
@@ -71,8 +73,9 @@ async def test_an_app_that_suspends_resumes_in_the_task_it_saw_first():
     ex = HTTPExchange(GET)
     tasks: set = set()
     runner = AppRunner(asyncio.get_running_loop(), tasks)
+    # Suspended when run returned (nothing answered yet): a host task took it over.
     assert await run_from_callback(runner, app, ex.cycle) == [("run returned",)]
-    assert ex.sink.written == [] and len(tasks) == 1  # suspended: a host task took it over
+    assert len(tasks) == 1
     for _ in range(5):
         await asyncio.sleep(0)
     assert ex.sink.calls[-1] == ("app_finished",)
@@ -113,3 +116,105 @@ async def test_a_non_coroutine_awaitable_app_is_awaited():
     ex = HTTPExchange(GET)
     await run_from_callback(AppRunner(asyncio.get_running_loop(), set()), Awaitable, ex.cycle)
     assert ex.sink.data.endswith(b"awaited")
+
+
+async def run_suspending(app, runner: AppRunner | None = None) -> tuple:
+    """Runs ``app`` from a callback and waits until its cycle was told it finished (the host task stepped
+    it to its end). Returns the exchange and the host tasks' set."""
+    ex = HTTPExchange(GET)
+    tasks: set = set()
+    runner = runner or AppRunner(asyncio.get_running_loop(), tasks)
+    assert await run_from_callback(runner, app, ex.cycle) == [("run returned",)]
+    for _ in range(200):
+        if ex.sink.calls and ex.sink.calls[-1] == ("app_finished",):
+            break
+        await asyncio.sleep(0.005)
+    return ex, tasks
+
+
+async def test_the_host_hands_a_failed_future_to_the_app_as_a_task_would():
+    async def app(scope, receive, send):
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, future.set_exception, LookupError("from the future"))
+        try:
+            await future
+        except LookupError as exc:
+            await respond(send, str(exc).encode())
+
+    ex, _ = await run_suspending(app)
+    assert ex.sink.data.endswith(b"from the future")
+
+
+async def test_a_future_done_before_the_host_wakes_gives_its_result():
+    async def app(scope, receive, send):
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(future.set_result, b"early")  # before the host's first step
+        await respond(send, await future)
+
+    ex, _ = await run_suspending(app)
+    assert ex.sink.data.endswith(b"early")
+
+
+async def test_bare_yields_and_futures_in_turn_each_wait_their_turn():
+    turns = []
+
+    async def app(scope, receive, send):
+        loop = asyncio.get_running_loop()
+        loop.call_soon(turns.append, "callback")  # due in the next turn of the loop
+        await asyncio.sleep(0)
+        turns.append("after the first sleep(0)")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
+        await asyncio.sleep(0)
+        await respond(send, b"%d" % len(turns))
+
+    # A bare yield resumes the app a turn later, never in the turn it yielded in: with a new host (the
+    # first app), and with a host parked in the pool (the second), which waking took that turn.
+    runner = AppRunner(asyncio.get_running_loop(), set())
+    for _ in range(2):
+        turns.clear()
+        ex, _ = await run_suspending(app, runner)
+        assert turns == ["callback", "after the first sleep(0)"]
+        assert ex.sink.data.endswith(b"2")
+    assert len(runner.idle) == 1  # one host served both
+
+
+async def test_cancelling_the_host_while_the_app_waits_throws_into_the_app():
+    seen = []
+    waiting = asyncio.Event()
+
+    async def app(scope, receive, send):
+        waiting.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+
+    ex = HTTPExchange(GET)
+    tasks: set = set()
+    await run_from_callback(AppRunner(asyncio.get_running_loop(), tasks), app, ex.cycle)
+    await waiting.wait()
+    await asyncio.sleep(0)
+    (host,) = tasks
+    host.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await host
+    assert seen == ["cancelled"] and ex.sink.calls[-1] == ("app_finished",)
+
+
+async def test_a_bad_yield_is_thrown_back_into_the_app_as_a_task_does():
+    class Bad:
+        def __await__(self):
+            yield "not a future"
+
+    async def app(scope, receive, send):
+        await asyncio.sleep(0)
+        try:
+            await Bad()
+        except RuntimeError as exc:
+            await respond(send, b"refused: " + str(exc).encode())
+
+    ex, _ = await run_suspending(app)
+    assert b"refused: " in ex.sink.data and b"bad yield" in ex.sink.data
