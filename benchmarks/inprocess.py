@@ -1,15 +1,17 @@
 """The Python cost of one request through asgicy's HTTP protocol, without sockets.
 
-    taskset -c 1 python benchmarks/inprocess.py [--batches 1,16] [--requests 600000]
+    taskset -c 1 python benchmarks/inprocess.py [--batches 1,16] [--requests 600000] [--path /awaiting]
 
-An ``HTTPProtocol`` is given a do-nothing transport and fed ``GET /plaintext`` requests from loop callbacks,
-``batch`` requests per read (1: keep-alive, one request per read; 16: pipelined), and answered by the
-benchmark app (``apps.py``). What it prints is microseconds per request: the parser, the scope, the cycle,
-the app and the protocol's bookkeeping, plus (per read) a loop callback. What it leaves out is what the
-kernel and the event loop cost for a real socket, the part ``run.py``'s ceiling server measures. Use it to
-compare two versions of the server (run each a few times, pinned to one core); it is not a comparison
-with other servers. ``--protocol ceiling`` feeds the same reads to the ceiling server's protocol instead:
-the harness's own cost plus a canned answer, the floor below which asgicy's figure cannot go.
+An ``HTTPProtocol`` is given a do-nothing transport and fed ``GET /plaintext`` requests (``--path``: another
+route of ``apps.py``, such as ``/awaiting``) from loop callbacks, ``batch`` requests per read (1: keep-
+alive, one request per read; 16: pipelined), the next read once the last one's responses are written, and
+answered by the benchmark app (``apps.py``). What it prints is microseconds per request: the parser, the
+scope, the cycle, the app and the protocol's bookkeeping, plus (per read) a loop callback. What it leaves
+out is what the kernel and the event loop cost for a real socket, the part ``run.py``'s ceiling server
+measures. Use it to compare two versions of the server (run each a few times, pinned to one core); it is not
+a comparison with other servers. ``--protocol ceiling`` feeds the same reads to the ceiling server's
+protocol instead: the harness's own cost plus a canned answer, the floor below which asgicy's figure cannot
+go.
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ def main() -> None:
     args = parser.parse_args()
     import uvloop
 
-    uvloop.run(measure([int(b) for b in args.batches.split(",")], args.requests, args.protocol, args.metrics, args.path))
+    batches = [int(b) for b in args.batches.split(",")]
+    uvloop.run(measure(batches, args.requests, args.protocol, args.metrics, args.path))
 
 
 if __name__ == "__main__":
