@@ -3,9 +3,9 @@
     taskset -c 1 python benchmarks/inprocess.py [--batches 1,16] [--requests 600000] [--path /awaiting]
 
 An ``HTTPProtocol`` is given a do-nothing transport and fed ``GET /plaintext`` requests (``--path``: another
-route of ``apps.py``, such as ``/awaiting``) from loop callbacks, ``batch`` requests per read (1: keep-
-alive, one request per read; 16: pipelined), the next read once the last one's responses are written, and
-answered by the benchmark app (``apps.py``). What it prints is microseconds per request: the parser, the
+route of ``apps.py``, such as ``/awaiting``) from loop callbacks, ``batch`` requests per read (1:
+keep-alive, one request per read; 16: pipelined), the next read once the last one's responses are written,
+and answered by the benchmark app (``apps.py``). What it prints is microseconds per request: the parser, the
 scope, the cycle, the app and the protocol's bookkeeping, plus (per read) a loop callback. What it leaves
 out is what the kernel and the event loop cost for a real socket, the part ``run.py``'s ceiling server
 measures. Use it to compare two versions of the server (run each a few times, pinned to one core); it is not
