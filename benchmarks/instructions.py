@@ -1,7 +1,7 @@
 """Instructions per request, counted by valgrind: a measure of the server's own cost that, unlike a
 timing, does not move with the machine's load.
 
-    python benchmarks/instructions.py [--batch 1] [--protocol asgicy|ceiling] [--metrics]
+    python benchmarks/instructions.py [--batch 1] [--protocol asgicy|ceiling] [--metrics] [--path /awaiting]
     python benchmarks/instructions.py --parser cython|reference|httptools [--request small|browser|post]
     python benchmarks/instructions.py --hpack cython|reference|hyper [--case first|repeated|response]
 
@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000, help="N: the runs serve N and 3N requests")
     parser.add_argument("--protocol", choices=("asgicy", "ceiling"), default="asgicy")
     parser.add_argument("--metrics", action="store_true", help="count each response as --metrics-port does")
+    parser.add_argument("--path", default="/plaintext", help="the route of apps.py (/awaiting: the app awaits once)")
     parser.add_argument("--parser", choices=("cython", "reference", "httptools"))
     parser.add_argument("--request", choices=("small", "browser", "post"), default="small")
     parser.add_argument("--hpack", choices=("cython", "reference", "hyper"))
@@ -117,7 +118,7 @@ def main() -> None:
                 command = [__file__, "--parser", args.parser, "--request", args.request, "--feed-times", str(n)]
             else:
                 command = [str(HERE / "inprocess.py"), "--batches", str(args.batch), "--requests", str(n),
-                           "--protocol", args.protocol, *(["--metrics"] if args.metrics else [])]
+                           "--protocol", args.protocol, "--path", args.path, *(["--metrics"] if args.metrics else [])]
             counts.append(total_instructions(command, Path(tmp) / f"callgrind.{n}"))
     per_request = (counts[1] - counts[0]) / (2 * args.requests)
     if args.hpack:
@@ -125,6 +126,7 @@ def main() -> None:
         return
     what = f"{args.parser} parser, {args.request} request" if args.parser else f"{args.protocol}, batch {args.batch}"
     what += ", metrics on" if args.metrics else ""
+    what += f", {args.path}" if args.path != "/plaintext" else ""
     print(f"{what}: {per_request:,.0f} instructions per request")
 
 

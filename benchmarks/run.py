@@ -125,6 +125,7 @@ SERVERS = ["asgicy", "uvicorn", "uvicorn-h11", "granian", "hypercorn", "daphne",
 WORKLOADS = [
     ("plaintext", "wrk", {"path": "/plaintext", "connections": 64}),
     ("json", "wrk", {"path": "/json", "connections": 64}),
+    ("awaiting", "wrk", {"path": "/awaiting", "connections": 64}),
     ("pipelined", "wrk", {"path": "/plaintext", "connections": 64, "script": "pipeline.lua"}),
     ("echo_64k", "wrk", {"path": "/echo", "connections": 16, "script": "post64k.lua"}),
     ("stream", "wrk", {"path": "/stream", "connections": 64}),

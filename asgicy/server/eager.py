@@ -22,9 +22,11 @@ cancellation it is woken with is thrown into the app, as a task would. A bare ``
 at the app's first suspension needs no second turn when the host was parked: waking it took one.
 
 Hosts are pooled per server, not kept per connection: an app that finished eagerly hands its host back at
-once, one that suspended hands it back when it is done. The pool holds as many hosts as apps were ever
-suspended at the same time (idle ones beyond ``IDLE_HOSTS`` end), so an idle keep-alive connection costs
-no task at all. A host that was cancelled (its ``cancelling()`` count is not zero) is never reused: the
+once, one that suspended hands it back when it is done. The pool holds as many hosts as apps were suspended
+at the same time lately: the server's clock calls ``trim`` every tick, which ends the idle hosts beyond the
+most that were lent at once since the last tick (and beyond ``IDLE_HOSTS``). Under a steady load of N
+waiting apps, N hosts are reused request after request (ending them and making new ones would cost a task
+each); when the load goes, so do they; an idle keep-alive connection costs no task at all. A host that was cancelled (its ``cancelling()`` count is not zero) is never reused: the
 next app must not inherit a cancellation meant for another.
 """
 
@@ -44,7 +46,7 @@ try:  # the hooks Python's own eager tasks use (3.12); present since 3.7, privat
 except ImportError:  # pragma: no cover - a Python without them runs every app in its own task
     _enter_task = _leave_task = None
 
-# Idle hosts kept for the next suspending apps; more than this many idle at once end.
+# Idle hosts always kept for the next suspending apps (trim ends more than this, if a tick lent fewer).
 IDLE_HOSTS = 16
 
 
@@ -76,6 +78,17 @@ async def _to_the_end(app, cycle) -> None:
         cycle.app_done(None, None)
 
 
+def _claim(pending) -> bool:
+    """Whether an app's coroutine yielded a future it awaits (the flag its ``await`` set), and the flag
+    cleared, as a task checks and clears what its coroutine yields. Done the moment the app yields it:
+    awaiting a future whose flag is set is refused, and another app may await the same future before the
+    host runs (the host's own ``await`` sets it again)."""
+    if isinstance(pending, Future) and pending._asyncio_future_blocking:
+        pending._asyncio_future_blocking = False
+        return True
+    return False
+
+
 class _Relay:
     """Awaiting this yields ``value`` to the task once: what an app yielded that is not a future it
     waits on (a bare ``yield`` after its first, or something a task refuses, which the task then throws
@@ -92,8 +105,8 @@ class _Relay:
 
 class HostTask:
     """A pooled task (``task``) that waits in ``inbox`` for a suspended app to take over (``coro``, its
-    ``context`` and ``cycle``, and what its first suspension yielded, ``pending``), runs it to the end, and
-    waits again. ``inbox`` is set True for an app to run, False for the task to end.
+    ``context`` and ``cycle``, what its first suspension yielded, ``pending``, and whether that is a future
+    it waits on, ``waits``), runs it to the end, and waits again. ``inbox`` is set True for an app to run, False for the task to end.
 
     ``cancelling`` is the task's method of that name: a host that was asked to cancel (shutdown, or an
     app that cancelled the task it ran in) is not lent again. Idle, a host is always waiting on its inbox
@@ -107,6 +120,7 @@ class HostTask:
         self.context = None
         self.cycle = None
         self.pending = None
+        self.waits = False
 
 
 class AppRunner:
@@ -119,6 +133,8 @@ class AppRunner:
         # (a callback scheduled by an earlier app carries that app's).
         self.base_context = copy_context()
         self.idle: list = []
+        self.lent = 0  # hosts serving a suspended app now
+        self.busiest = 0  # the most lent at once since the last trim
 
     def run(self, app, cycle) -> None:
         """Starts ``app`` for ``cycle`` and runs it until it returns or first suspends. However and wherever
@@ -163,9 +179,13 @@ class AppRunner:
                 raise failure  # KeyboardInterrupt, SystemExit: not the server's to swallow
             return
         self._take_out(host)  # the app's until it finishes: _release puts it back
+        self.lent += 1
+        if self.lent > self.busiest:
+            self.busiest = self.lent
         host.coro = coro
         host.context = context
         host.cycle = cycle
+        host.waits = _claim(pending)
         host.pending = pending
         host.inbox.set_result(True)
 
@@ -178,10 +198,19 @@ class AppRunner:
 
     def _release(self, host: HostTask) -> None:
         """Back to the pool after serving a suspended app (_serve has seen that it was not cancelled)."""
-        if len(self.idle) >= IDLE_HOSTS:
-            host.inbox.set_result(False)  # enough idle hosts already: this one ends
-        else:
-            self.idle.append(host)
+        self.idle.append(host)
+
+    def trim(self) -> None:
+        """Ends the idle hosts beyond the most that were lent at once since the last call (at least
+        ``IDLE_HOSTS`` stay), oldest first: the server's clock calls it every tick."""
+        keep = max(IDLE_HOSTS, self.busiest)
+        self.busiest = self.lent
+        idle = self.idle
+        if len(idle) > keep:
+            ending = idle[:len(idle) - keep]
+            del idle[:len(idle) - keep]
+            for host in ending:
+                host.inbox.set_result(False)
 
     def _new_host(self) -> HostTask:
         host = HostTask()
@@ -209,27 +238,27 @@ class AppRunner:
             context = host.context
             cycle = host.cycle
             pending = host.pending
+            waits = host.waits
             host.coro = host.context = host.cycle = host.pending = None
             failure = None
             try:
                 if pending is None and parked:
                     pending = step(coro, context)  # a bare yield: the turn it asked for was this wake-up
+                    waits = _claim(pending)
                 while pending is not RETURNED:
                     try:
-                        if isinstance(pending, Future) and pending._asyncio_future_blocking:
-                            # What a task does with a future it is handed: clear the flag the app's await
-                            # set (awaiting a future that has it set is refused), then park on it. Its
-                            # failure, or a cancellation, raises here and is thrown into the app.
-                            pending._asyncio_future_blocking = False
-                            await pending
+                        if waits:
+                            await pending  # parks the task on it; its failure, or a cancellation, raises
                         else:
                             await _Relay(pending)
                     except BaseException as exc:
                         pending = throw_in(coro, context, exc)
                     else:
                         pending = step(coro, context)
+                    waits = _claim(pending)
             except BaseException as exc:
                 failure = exc
+            self.lent -= 1
             cycle.app_done(failure, context)
             if failure is not None and not isinstance(failure, Exception):
                 raise failure  # cancelled (shutdown) or the interpreter is exiting: the task ends with it

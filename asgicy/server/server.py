@@ -233,6 +233,7 @@ class Server:
         while True:
             await asyncio.sleep(TICK)
             state.refresh_date()
+            state.runner.trim()
             now = state.loop.time()
             for conn in list(state.connections):
                 conn.check_timeouts(now)

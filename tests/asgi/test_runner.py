@@ -8,7 +8,7 @@ import contextvars
 
 import pytest
 
-from asgicy.server.eager import AppRunner
+from asgicy.server.eager import IDLE_HOSTS, AppRunner
 
 from .conftest import HTTPExchange
 
@@ -218,3 +218,64 @@ async def test_a_bad_yield_is_thrown_back_into_the_app_as_a_task_does():
 
     ex, _ = await run_suspending(app)
     assert b"refused: " in ex.sink.data and b"bad yield" in ex.sink.data
+
+
+async def test_apps_suspended_in_one_turn_may_await_the_same_future():
+    # The first app's await flags the future as awaited; a task clears that flag the moment it is yielded,
+    # and so must the runner, or the second app's await of it is refused ("await wasn't used with future").
+    loop = asyncio.get_running_loop()
+    shared = loop.create_future()
+
+    async def app(scope, receive, send):
+        await respond(send, await shared)
+
+    runner = AppRunner(loop, set())
+    exchanges = [HTTPExchange(GET), HTTPExchange(GET)]
+    done = loop.create_future()
+
+    def callback() -> None:
+        for ex in exchanges:
+            runner.run(app, ex.cycle)
+        done.set_result(None)
+
+    loop.call_soon(callback)
+    await done
+    shared.set_result(b"shared")
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert [ex.sink.data.endswith(b"shared") for ex in exchanges] == [True, True]
+
+
+async def test_the_pool_keeps_as_many_hosts_as_were_lent_at_once_until_a_tick_lends_fewer():
+    loop = asyncio.get_running_loop()
+    release = loop.create_future()
+
+    async def app(scope, receive, send):
+        await release
+        await respond(send)
+
+    runner = AppRunner(loop, set())
+    exchanges = [HTTPExchange(GET) for _ in range(IDLE_HOSTS + 24)]
+    started = loop.create_future()
+
+    def callback() -> None:
+        for ex in exchanges:
+            runner.run(app, ex.cycle)
+        started.set_result(None)
+
+    loop.call_soon(callback)
+    await started
+    assert runner.lent == len(exchanges)
+    release.set_result(None)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert all(ex.sink.calls[-1] == ("app_finished",) for ex in exchanges)
+    # Every host came back (a steady load of this many waiting apps reuses them), none ended.
+    assert runner.lent == 0 and len(runner.idle) == len(exchanges)
+    runner.trim()  # this tick lent them all at once: all stay
+    assert len(runner.idle) == len(exchanges)
+    ending = [host.task for host in runner.idle[:24]]
+    runner.trim()  # a tick that lent none: down to IDLE_HOSTS, the oldest ending
+    assert len(runner.idle) == IDLE_HOSTS
+    await asyncio.gather(*ending)
+    assert all(task.done() for task in ending)
