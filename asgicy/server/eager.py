@@ -26,8 +26,9 @@ once, one that suspended hands it back when it is done. The pool holds as many h
 at the same time lately: the server's clock calls ``trim`` every tick, which ends the idle hosts beyond the
 most that were lent at once since the last tick (and beyond ``IDLE_HOSTS``). Under a steady load of N
 waiting apps, N hosts are reused request after request (ending them and making new ones would cost a task
-each); when the load goes, so do they; an idle keep-alive connection costs no task at all. A host that was cancelled (its ``cancelling()`` count is not zero) is never reused: the
-next app must not inherit a cancellation meant for another.
+each); when the load goes, so do they; an idle keep-alive connection costs no task at all. A host that was
+cancelled (its ``cancelling()`` count is not zero) is never reused: the next app must not inherit a
+cancellation meant for another.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ class _Relay:
 class HostTask:
     """A pooled task (``task``) that waits in ``inbox`` for a suspended app to take over (``coro``, its
     ``context`` and ``cycle``, what its first suspension yielded, ``pending``, and whether that is a future
-    it waits on, ``waits``), runs it to the end, and waits again. ``inbox`` is set True for an app to run, False for the task to end.
+    it waits on, ``waits``), runs it to the end, and waits again. ``inbox`` is set True for an app to run,
+    False for the task to end.
 
     ``cancelling`` is the task's method of that name: a host that was asked to cancel (shutdown, or an
     app that cancelled the task it ran in) is not lent again. Idle, a host is always waiting on its inbox
