@@ -446,9 +446,12 @@ class HTTPProtocol(Connection):
             return
         self.current = None
         if not self.collecting:
-            # Completed by an app running in a task: what comes next starts from a callback of its own,
-            # so it can run eagerly too (and never inside this app's send).
-            self.loop.call_soon(self._after_response, context=self.runner.base_context)
+            if self.pipeline or self.pending_error is not None or self.parser.paused:
+                # Completed by an app running in a task, with more to do: what comes next starts from a
+                # callback of its own, so it can run eagerly too (and never inside this app's send).
+                self.loop.call_soon(self._after_response, context=self.runner.base_context)
+            else:
+                self._next_request()  # nothing to start: only the idle bookkeeping, here and now
         elif not self.pipeline:
             # Inside a read: a request queued behind this one is started by whoever is driving
             # (_launch or _next_request), one after another rather than one inside the other.
