@@ -7,6 +7,9 @@
     /file       a 1 MiB file: through http.response.pathsend where the server offers it (asgicy, granian),
                 otherwise read and sent as one body event, as an app on uvicorn has to
     /ws         a WebSocket echo             /ws-awaiting  the same, one ``await asyncio.sleep(0)`` per message
+    /ws-broadcast  a WebSocket room: each message goes to every connection in it (the sender too)
+    /starlette/..., /fastapi/...   the framework apps of ``frameworks.py``
+    /db, /queries, /fortunes       TechEmpower's database tests, ``techempower.py`` (PostgreSQL, asyncpg)
     (any other path is 404)
 """
 
@@ -27,6 +30,25 @@ if not FILE.exists() or FILE.stat().st_size != FILE_SIZE:
     FILE.parent.mkdir(exist_ok=True)
     FILE.write_bytes(os.urandom(FILE_SIZE))
 
+
+
+# Every open /ws-broadcast connection's send.
+ROOM: set = set()
+DB_PATHS = {"/db", "/queries", "/fortunes"}
+_delegates: dict = {}
+
+
+def delegate(name: str):
+    """The app that serves a framework or database path, imported at its first request."""
+    if name not in _delegates:
+        if name == "db":
+            import techempower
+            _delegates[name] = techempower.app
+        else:
+            import frameworks
+            _delegates["starlette"] = frameworks.starlette_app
+            _delegates["fastapi"] = frameworks.fastapi_app
+    return _delegates[name]
 
 
 async def app(scope, receive, send):
@@ -67,9 +89,32 @@ async def app(scope, receive, send):
             for _ in range(16):
                 await send({"type": "http.response.body", "body": STREAM_PIECE, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
+        elif path in DB_PATHS:
+            await delegate("db")(scope, receive, send)
+        elif path.startswith("/starlette/"):
+            await delegate("starlette")(scope, receive, send)
+        elif path.startswith("/fastapi/"):
+            await delegate("fastapi")(scope, receive, send)
         else:
             await send({"type": "http.response.start", "status": 404, "headers": TEXT_HEADERS})
             await send({"type": "http.response.body", "body": b"not found"})
+    elif kind == "websocket" and scope["path"] == "/ws-broadcast":
+        await receive()
+        await send({"type": "websocket.accept"})
+        ROOM.add(send)
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                out = {"type": "websocket.send", "bytes": message.get("bytes"), "text": message.get("text")}
+                for peer in list(ROOM):
+                    try:
+                        await peer(out)
+                    except Exception:  # a peer that left meanwhile (its own loop removes it)
+                        ROOM.discard(peer)
+        finally:
+            ROOM.discard(send)
     elif kind == "websocket":
         await receive()
         await send({"type": "websocket.accept"})

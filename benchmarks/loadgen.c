@@ -3,10 +3,15 @@
  *   loadgen http HOST PORT PATH CONNS RATE SECONDS
  *       Open loop at a fixed request rate: request i is due at start + i/RATE and is sent on the first
  *       idle connection; its latency runs from when it was due (so time spent queued behind a slow
- *       server counts: no coordinated omission). Prints JSON: sent, completed, p50/p90/p99/max in us.
+ *       server counts: no coordinated omission). Prints JSON: sent, completed, p50/p90/p99/p99.9/max
+ *       in us.
  *   loadgen ws HOST PORT PATH CONNS SIZE SECONDS
  *       Closed loop WebSocket echo: each connection sends a masked binary message of SIZE bytes and
  *       waits for it to come back. Prints JSON: messages, messages_per_second.
+ *   loadgen broadcast HOST PORT PATH CONNS SIZE SECONDS
+ *       A WebSocket room: CONNS connections; the first sends a message, which the server sends to every
+ *       connection in the room; once all CONNS have it, the next is sent. Prints JSON: messages (sent),
+ *       deliveries (messages x CONNS), deliveries_per_second.
  *
  * Responses must carry Content-Length (the benchmark apps' do). Loopback only; bounded in time.
  */
@@ -129,11 +134,13 @@ static int run_http(const char *host, int port, const char *path, int nconns, do
     qsort(lat, done, sizeof(double), cmp_double);
 #define PCT(p) (done ? lat[(size_t)((done - 1) * (p))] * 1e6 : 0)
     printf("{\"sent\": %zu, \"completed\": %zu, \"rate\": %.0f, \"p50_us\": %.1f, \"p90_us\": %.1f, "
-           "\"p99_us\": %.1f, \"max_us\": %.1f}\n", sent, done, rate, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0));
+           "\"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f}\n", sent, done, rate, PCT(0.5), PCT(0.9),
+           PCT(0.99), PCT(0.999), PCT(1.0));
     return 0;
 }
 
-static int run_ws(const char *host, int port, const char *path, int nconns, size_t size, double seconds) {
+static int run_ws(const char *host, int port, const char *path, int nconns, size_t size, double seconds,
+                  int broadcast) {
     char hs[512];
     int hlen = snprintf(hs, sizeof hs, "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -157,7 +164,7 @@ static int run_ws(const char *host, int port, const char *path, int nconns, size
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
         epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
     }
-    size_t messages = 0;
+    size_t messages = 0, deliveries = 0, have = 0; /* broadcast: connections that have the current message */
     double start = 0, end_at = 0;
     int open_count = 0;
     struct epoll_event evs[256];
@@ -181,14 +188,22 @@ static int run_ws(const char *host, int port, const char *path, int nconns, size
                 if (++open_count == nconns) {
                     start = now();
                     end_at = start + seconds;
-                    for (int i = 0; i < nconns; i++) { c[i].busy = 1; send_all(c[i].fd, (char *)frame, header + size); }
+                    if (broadcast) { messages = 1; send_all(c[0].fd, (char *)frame, header + size); }
+                    else for (int i = 0; i < nconns; i++) { c[i].busy = 1; send_all(c[i].fd, (char *)frame, header + size); }
                 }
                 continue;
             }
             while (x->in_len >= echo_len) {
                 memmove(x->in, x->in + echo_len, x->in_len - echo_len);
                 x->in_len -= echo_len;
-                if (now() < end_at) {
+                if (broadcast) {
+                    deliveries++;
+                    if (++have == (size_t)nconns) {  /* everyone has it: the next message */
+                        have = 0;
+                        if (now() < end_at) { messages++; send_all(c[0].fd, (char *)frame, header + size); }
+                        else end_at = 0;  /* done: the loop ends */
+                    }
+                } else if (now() < end_at) {
                     messages++;
                     send_all(x->fd, (char *)frame, header + size);
                 }
@@ -196,8 +211,12 @@ static int run_ws(const char *host, int port, const char *path, int nconns, size
         }
     }
     double elapsed = now() - start;
-    printf("{\"messages\": %zu, \"seconds\": %.2f, \"messages_per_second\": %.0f}\n", messages, elapsed,
-           messages / (elapsed > 0 ? elapsed : 1));
+    if (broadcast)
+        printf("{\"messages\": %zu, \"deliveries\": %zu, \"seconds\": %.2f, \"deliveries_per_second\": %.0f}\n",
+               messages, deliveries, elapsed, deliveries / (elapsed > 0 ? elapsed : 1));
+    else
+        printf("{\"messages\": %zu, \"seconds\": %.2f, \"messages_per_second\": %.0f}\n", messages, elapsed,
+               messages / (elapsed > 0 ? elapsed : 1));
     return 0;
 }
 
@@ -205,8 +224,11 @@ int main(int argc, char **argv) {
     if (argc == 8 && strcmp(argv[1], "http") == 0)
         return run_http(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), atof(argv[6]), atof(argv[7]));
     if (argc == 8 && strcmp(argv[1], "ws") == 0)
-        return run_ws(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), (size_t)atol(argv[6]), atof(argv[7]));
+        return run_ws(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), (size_t)atol(argv[6]), atof(argv[7]), 0);
+    if (argc == 8 && strcmp(argv[1], "broadcast") == 0)
+        return run_ws(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), (size_t)atol(argv[6]), atof(argv[7]), 1);
     fprintf(stderr, "usage: loadgen http HOST PORT PATH CONNS RATE SECONDS\n"
-                    "       loadgen ws HOST PORT PATH CONNS SIZE SECONDS\n");
+                    "       loadgen ws HOST PORT PATH CONNS SIZE SECONDS\n"
+                    "       loadgen broadcast HOST PORT PATH CONNS SIZE SECONDS\n");
     return 2;
 }

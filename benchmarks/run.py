@@ -12,6 +12,11 @@ What it does, so that the numbers mean something on a 2-core machine:
   self-signed certificate made in benchmarks/.build), each server started in its HTTP/2 mode (granian
   ``--http 2``, uvicorn ``--http zttp --http2``); the servers without HTTP/2 skip those workloads;
 - warms each server up, then runs every workload; alternates the order of the servers round by round;
+- serves the framework apps (frameworks.py) and TechEmpower's database tests (techempower.py) with the same
+  package versions under every server, against a PostgreSQL it starts for the run (postgres.py, pinned to
+  the load generator's core);
+- measures latency at a fixed rate (loadgen, open loop) after the throughput rounds, at half the rate
+  uvicorn sustained in them: what each server's tail looks like where uvicorn still has room;
 - reports the median over rounds of each figure and the ratio of each server to asgicy in the same run;
 - writes it all, with the machine, the versions and the commit, to benchmarks/results/latest.json
   (render the plots with benchmarks/plot.py).
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -39,6 +45,11 @@ VENV = HERE / ".venv"
 BUILD = HERE / ".build"
 COMPETITORS = ["uvicorn[standard]==0.55.0", "zttp==0.0.35", "httptools", "uvloop", "websockets", "wsproto", "h11",
                "hypercorn==0.18.0", "granian==2.8.7", "daphne==4.2.3"]
+# What the framework and database apps import, the same versions under every server: installed beside the
+# compared servers in .venv, and for asgicy (which runs on this interpreter) into .build/apps-site, put
+# ahead of the interpreter's own packages.
+APP_PACKAGES = ["starlette==1.10.0", "fastapi==0.165.0", "pydantic==2.13.4", "asyncpg==0.32.0", "jinja2==3.1.6"]
+APPS_SITE = BUILD / "apps-site"
 SERVER_CORE, LOAD_CORE = "0", "1"
 
 
@@ -125,14 +136,26 @@ SERVERS = ["asgicy", "uvicorn", "uvicorn-h11", "granian", "hypercorn", "daphne",
 WORKLOADS = [
     ("plaintext", "wrk", {"path": "/plaintext", "connections": 64}),
     ("json", "wrk", {"path": "/json", "connections": 64}),
+    # Real apps: one await before answering, the frameworks, a database.
     ("awaiting", "wrk", {"path": "/awaiting", "connections": 64}),
+    ("starlette", "wrk", {"path": "/starlette/plaintext", "connections": 64}),
+    ("fastapi", "wrk", {"path": "/fastapi/json", "connections": 64}),
+    ("db", "wrk", {"path": "/db", "connections": 64}),
+    ("queries", "wrk", {"path": "/queries?queries=20", "connections": 64}),
+    ("fortunes", "wrk", {"path": "/fortunes", "connections": 64}),
     ("pipelined", "wrk", {"path": "/plaintext", "connections": 64, "script": "pipeline.lua"}),
     ("echo_64k", "wrk", {"path": "/echo", "connections": 16, "script": "post64k.lua"}),
     ("stream", "wrk", {"path": "/stream", "connections": 64}),
     ("file_1m", "wrk", {"path": "/file", "connections": 16}),
     ("new_connection", "wrk", {"path": "/plaintext", "connections": 16, "header": "Connection: close"}),
     ("latency", "loadgen_http", {"path": "/plaintext", "connections": 32, "rate": 2000}),
+    # Open loop at half of uvicorn's median in the throughput rounds ("rate" if uvicorn was not measured).
+    ("latency_plaintext", "loadgen_http", {"path": "/plaintext", "connections": 64, "half_of": "plaintext",
+                                           "rate": 10000}),
+    ("latency_db", "loadgen_http", {"path": "/db", "connections": 64, "half_of": "db", "rate": 2000}),
     ("ws_small", "loadgen_ws", {"path": "/ws", "connections": 32, "size": 16}),
+    ("ws_awaiting", "loadgen_ws", {"path": "/ws-awaiting", "connections": 32, "size": 16}),
+    ("ws_broadcast", "loadgen_broadcast", {"path": "/ws-broadcast", "connections": 100, "size": 16}),
     ("ws_64k", "loadgen_ws", {"path": "/ws", "connections": 8, "size": 65536}),
     ("idle_http", "idle", {"count": 1000, "websocket": False}),
     ("idle_ws", "idle", {"count": 1000, "websocket": True}),
@@ -144,7 +167,10 @@ WORKLOADS = [
     ("idle_h2", "idle", {"count": 1000, "websocket": False, "h2": True}),
 ]
 H2_WORKLOADS = {name for name, kind, args in WORKLOADS if kind == "h2load" or args.get("h2")}
-CEILING_WORKLOADS = {"plaintext", "pipelined", "latency", "idle_http"}
+CEILING_WORKLOADS = {"plaintext", "pipelined", "latency", "latency_plaintext", "idle_http", "ws_small"}
+DB_WORKLOADS = {"db", "queries", "fortunes", "latency_db"}
+# Run after the throughput rounds, at a rate taken from them.
+PACED_WORKLOADS = {name for name, kind, args in WORKLOADS if "half_of" in args}
 
 
 # -- setting up -------------------------------------------------------------------------------------
@@ -163,13 +189,20 @@ def ensure_tools(servers: list) -> None:
     if any(s not in (*ASGICY, "ceiling") for s in servers) and not _installed():
         print("installing the compared servers into benchmarks/.venv", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([venv_bin("python"), "-m", "pip", "install", "-q", *COMPETITORS], check=True)
-        (VENV / ".installed").write_text("\n".join(COMPETITORS))
+        subprocess.run([venv_bin("python"), "-m", "pip", "install", "-q", *COMPETITORS, *APP_PACKAGES], check=True)
+        (VENV / ".installed").write_text("\n".join(COMPETITORS + APP_PACKAGES))
+    marker = APPS_SITE / ".installed"
+    if not marker.exists() or marker.read_text() != "\n".join(APP_PACKAGES):
+        print("installing the apps' packages into benchmarks/.build/apps-site", flush=True)
+        shutil.rmtree(APPS_SITE, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(APPS_SITE), *APP_PACKAGES],
+                       check=True)
+        marker.write_text("\n".join(APP_PACKAGES))
 
 
 def _installed() -> bool:
     marker = VENV / ".installed"
-    return marker.exists() and marker.read_text() == "\n".join(COMPETITORS)
+    return marker.exists() and marker.read_text() == "\n".join(COMPETITORS + APP_PACKAGES)
 
 
 def versions(servers: list) -> dict:
@@ -222,10 +255,13 @@ class Running:
         self.tls = tls
         self.port = free_port()
         env = None
+        if name in ASGICY:
+            # The apps' packages (APP_PACKAGES) at the versions the other servers' venv has.
+            env = {**os.environ, "PYTHONPATH": str(APPS_SITE)}
         if name == "asgicy-baseline":
             if BASELINE is None:
                 raise SystemExit("asgicy-baseline needs --baseline PATH (a checkout, built in place)")
-            env = {**os.environ, "PYTHONPATH": BASELINE}  # ahead of the installed asgicy
+            env["PYTHONPATH"] = os.pathsep.join([BASELINE, str(APPS_SITE)])  # ahead of the installed asgicy
         self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, *server_command(name, self.port, h2, tls)],
                                      cwd=HERE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
@@ -252,22 +288,41 @@ class Running:
     def url(self, path: str) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
-    def rss_kib(self) -> int:
-        """Resident memory of the server and every process under it (granian and hypercorn serve from a
-        child process), in KiB."""
-        total = 0
-        pending = [self.proc.pid]
+    def processes(self) -> list:
+        """The server's process and every process under it (granian and hypercorn serve from a child)."""
+        found, pending = [], [self.proc.pid]
         while pending:
             pid = pending.pop()
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            found.append(pid)
+            pending += [int(c) for c in children]
+        return found
+
+    def rss_kib(self) -> int:
+        """Resident memory of the server's processes, in KiB."""
+        total = 0
+        for pid in self.processes():
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
             except OSError:
                 continue
-            pending += [int(c) for c in children]
         return total
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system, every thread) the server's processes have used so far."""
+        total = 0
+        for pid in self.processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -368,14 +423,26 @@ async def _hold_idle(port: int, count: int, websocket: bool, measure, h2: bool =
 def run_workload(server: Running, name: str, kind: str, args: dict, duration: float) -> dict:
     if kind == "wrk":
         run_wrk(server.port, 1, args["path"], args["connections"], args.get("script"), args.get("header"))  # warm
-        return run_wrk(server.port, duration, args["path"], args["connections"], args.get("script"),
-                       args.get("header"))
+        cpu = server.cpu_seconds()
+        result = run_wrk(server.port, duration, args["path"], args["connections"], args.get("script"),
+                         args.get("header"))
+        # The server's CPU per request: what a request costs it even where something else (the database,
+        # the load generator's core) holds the throughput down.
+        if result["requests_per_second"]:
+            result["cpu_us_per_request"] = round((server.cpu_seconds() - cpu) * 1e6
+                                                 / (result["requests_per_second"] * duration), 2)
+        return result
     if kind == "loadgen_http":
+        if "half_of" in args:  # warm the server (and its database pool) up first, as wrk's workloads do
+            run_wrk(server.port, 1, args["path"], args["connections"])
         return run_loadgen(["http", "127.0.0.1", server.port, args["path"], args["connections"], args["rate"],
                             duration])
     if kind == "loadgen_ws":
         return run_loadgen(["ws", "127.0.0.1", server.port, args["path"], args["connections"], args["size"],
                             duration])
+    if kind == "loadgen_broadcast":
+        return run_loadgen(["broadcast", "127.0.0.1", server.port, args["path"], args["connections"],
+                            args["size"], duration])
     if kind == "h2load":
         url = server.url(args["path"])
         run_h2load(url, 1, args["connections"], args["streams"], args.get("post", 0))  # warm
@@ -393,8 +460,30 @@ def run_workload(server: Running, name: str, kind: str, args: dict, duration: fl
 # -- the comparison ---------------------------------------------------------------------------------
 
 HEADLINE = {"wrk": "requests_per_second", "h2load": "requests_per_second", "loadgen_ws": "messages_per_second",
-            "loadgen_http": "p99_us",
+            "loadgen_http": "p99_us", "loadgen_broadcast": "deliveries_per_second",
             "idle": "kib_per_connection"}
+
+
+def run_rounds(servers: list, workloads: list, rounds: int, duration: float, raw: dict) -> None:
+    """``rounds`` rounds of every workload on every server, the servers' order turning round by round."""
+    for round_no in range(rounds if workloads else 0):
+        order = servers[round_no % len(servers):] + servers[:round_no % len(servers)]
+        for name in order:
+            print(f"round {round_no + 1}/{rounds}: {name}", flush=True)
+            # One start of the server per mode: HTTP/1.1, HTTP/2 (h2c), HTTP/2 over TLS.
+            for h2, tls in ((False, False), (True, False), (True, True)):
+                group = [w for w in workloads if (w[0] in H2_WORKLOADS) == h2 and bool(w[2].get("tls")) == tls
+                         and (not h2 or name in H2_SERVERS) and (name != "ceiling" or w[0] in CEILING_WORKLOADS)]
+                if not group:
+                    continue
+                server = Running(name, h2, tls)
+                try:
+                    for workload, kind, wargs in group:
+                        result = run_workload(server, workload, kind, wargs, duration)
+                        raw[name][workload].append(result)
+                        print(f"  {workload:<17} {result}", flush=True)
+                finally:
+                    server.stop()
 
 
 def main() -> None:
@@ -414,24 +503,22 @@ def main() -> None:
     workloads = [w for w in WORKLOADS if w[0] in wanted]
     ensure_tools(servers)
     raw: dict = {s: {w[0]: [] for w in workloads} for s in servers}
-    for round_no in range(args.rounds):
-        order = servers[round_no % len(servers):] + servers[:round_no % len(servers)]
-        for name in order:
-            print(f"round {round_no + 1}/{args.rounds}: {name}", flush=True)
-            # One start of the server per mode: HTTP/1.1, HTTP/2 (h2c), HTTP/2 over TLS.
-            for h2, tls in ((False, False), (True, False), (True, True)):
-                group = [w for w in workloads if (w[0] in H2_WORKLOADS) == h2 and bool(w[2].get("tls")) == tls
-                         and (not h2 or name in H2_SERVERS) and (name != "ceiling" or w[0] in CEILING_WORKLOADS)]
-                if not group:
-                    continue
-                server = Running(name, h2, tls)
-                try:
-                    for workload, kind, wargs in group:
-                        result = run_workload(server, workload, kind, wargs, args.duration)
-                        raw[name][workload].append(result)
-                        print(f"  {workload:<17} {result}", flush=True)
-                finally:
-                    server.stop()
+    with contextlib.ExitStack() as stack:
+        if any(w[0] in DB_WORKLOADS for w in workloads):
+            import postgres
+            database = stack.enter_context(postgres.Postgres(core=LOAD_CORE))
+            os.environ["BENCH_DATABASE_URL"] = database.dsn  # the servers inherit it
+        throughput = [w for w in workloads if w[0] not in PACED_WORKLOADS]
+        run_rounds(servers, throughput, args.rounds, args.duration, raw)
+        paced = []
+        for name, kind, wargs in workloads:
+            if name in PACED_WORKLOADS:
+                measured = [r.get("requests_per_second", 0) for r in raw.get("uvicorn", {}).get(wargs["half_of"], [])]
+                if measured and statistics.median(measured) > 0:
+                    wargs = {**wargs, "rate": round(statistics.median(measured) / 2)}
+                paced.append((name, kind, wargs))
+        run_rounds(servers, paced, args.rounds, args.duration, raw)
+        workloads = [w for w in workloads if w[0] not in PACED_WORKLOADS] + paced
     summary: dict = {}
     for workload, kind, _ in workloads:
         key = HEADLINE[kind]
