@@ -121,8 +121,11 @@ def rows(report: dict, images: Path, level: str, prefix: str = "") -> list:
         lines += [f"{level} {title}", "", f"![{title}](_static/benchmarks/{image})", "",
                   f"| server | {unit} | ratio to asgicy |", "| --- | --- | --- |"]
         runs = report.get("raw", {})
-        cpu = {server: median([r["cpu_us_per_request"] for r in runs.get(server, {}).get(name, [])
-                               if "cpu_us_per_request" in r]) for server in data["median"]}
+        # The server's CPU per request (message, delivery) and the kernel's part of it, where measured.
+        per = next((key[len("cpu_us_per_"):] for server in data["median"] for r in runs.get(server, {}).get(name, [])
+                    for key in r if key.startswith("cpu_us_per_")), "request")
+        cpu, kernel = ({server: median([r[key] for r in runs.get(server, {}).get(name, []) if key in r])
+                        for server in data["median"]} for key in (f"cpu_us_per_{per}", f"system_us_per_{per}"))
         tail = {server: [median([r[key] for r in runs.get(server, {}).get(name, []) if key in r])
                          for key in ("p50_us", "p999_us")] for server in data["median"]}
         if any(v[1] is not None for v in tail.values()):
@@ -136,13 +139,14 @@ def rows(report: dict, images: Path, level: str, prefix: str = "") -> list:
         elif any(v is not None for v in cpu.values()):
             # The server's own CPU per request: what a request costs it where something else (the database,
             # the load generator's core) holds the throughput down.
-            lines[-2:] = [f"| server | {unit} | ratio to asgicy | server CPU µs per request |",
-                          "| --- | --- | --- | --- |"]
+            lines[-2:] = [f"| server | {unit} | ratio to asgicy | server CPU µs per {per} | of which kernel |",
+                          "| --- | --- | --- | --- | --- |"]
             for server, value in data["median"].items():
                 ratio = data["ratio_to_asgicy"].get(server)
                 shown = f"{value:,.0f}" if value >= 100 else f"{value}"
                 spent = f"{cpu[server]:,.1f}" if cpu[server] is not None else ""
-                lines.append(f"| {server} | {shown} | {ratio if ratio is not None else ''} | {spent} |")
+                system = f"{kernel[server]:,.1f}" if kernel[server] is not None else ""
+                lines.append(f"| {server} | {shown} | {ratio if ratio is not None else ''} | {spent} | {system} |")
         else:
             for server, value in data["median"].items():
                 ratio = data["ratio_to_asgicy"].get(server)

@@ -313,16 +313,18 @@ class Running:
                 continue
         return total
 
-    def cpu_seconds(self) -> float:
-        """CPU time (user and system, every thread) the server's processes have used so far."""
-        total = 0
+    def cpu_seconds(self) -> tuple:
+        """CPU time the server's processes (every thread) have used so far: (user and system, system)."""
+        user = system = 0
         for pid in self.processes():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
-        return total / os.sysconf("SC_CLK_TCK")
+            user += int(fields[11])  # utime, stime: stat fields 14 and 15
+            system += int(fields[12])
+        tick = os.sysconf("SC_CLK_TCK")
+        return (user + system) / tick, system / tick
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -420,29 +422,62 @@ async def _hold_idle(port: int, count: int, websocket: bool, measure, h2: bool =
     return round((after - before) / count, 2)
 
 
+def cpu_per(result: dict, server: Running, before: tuple, unit: str, count: float) -> dict:
+    """Adds the server's CPU per ``unit`` since ``before`` (its ``cpu_seconds()``) to ``result``: all of it
+    (``cpu_us_per_<unit>``) and the kernel's part (``system_us_per_<unit>``: the socket calls, mostly)."""
+    if count:
+        after = server.cpu_seconds()
+        result[f"cpu_us_per_{unit}"] = round((after[0] - before[0]) * 1e6 / count, 2)
+        result[f"system_us_per_{unit}"] = round((after[1] - before[1]) * 1e6 / count, 2)
+    return result
+
+
+# Latency at a fixed rate leaves the server's core idle between requests, and on a virtual machine an idle
+# vCPU may not get its host CPU back at once: here a server waking from idle sometimes waited ~100 ms
+# (the ceiling server alone at 11,000 requests/s: a 100 ms maximum in 4 of 8 three-second runs). The more
+# efficient the server, the more it idles and the more it is hit. So while a paced workload runs, a busy
+# loop of the lowest class (SCHED_IDLE: any runnable server thread preempts it at once) keeps the server's
+# core awake, the same for every server (0 of 8 such runs then showed the stall). --no-keep-core-awake
+# measures without it.
+KEEP_CORE_AWAKE = True
+
+
+@contextlib.contextmanager
+def core_kept_awake(core: str):
+    spinner = subprocess.Popen(["chrt", "--idle", "0", "taskset", "-c", core, "sh", "-c", "while :; do :; done"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
 def run_workload(server: Running, name: str, kind: str, args: dict, duration: float) -> dict:
     if kind == "wrk":
         run_wrk(server.port, 1, args["path"], args["connections"], args.get("script"), args.get("header"))  # warm
-        cpu = server.cpu_seconds()
+        before = server.cpu_seconds()
         result = run_wrk(server.port, duration, args["path"], args["connections"], args.get("script"),
                          args.get("header"))
         # The server's CPU per request: what a request costs it even where something else (the database,
         # the load generator's core) holds the throughput down.
-        if result["requests_per_second"]:
-            result["cpu_us_per_request"] = round((server.cpu_seconds() - cpu) * 1e6
-                                                 / (result["requests_per_second"] * duration), 2)
+        cpu_per(result, server, before, "request", result["requests_per_second"] * duration)
         return result
     if kind == "loadgen_http":
-        if "half_of" in args:  # warm the server (and its database pool) up first, as wrk's workloads do
-            run_wrk(server.port, 1, args["path"], args["connections"])
-        return run_loadgen(["http", "127.0.0.1", server.port, args["path"], args["connections"], args["rate"],
-                            duration])
+        with core_kept_awake(SERVER_CORE) if KEEP_CORE_AWAKE else contextlib.nullcontext():
+            if "half_of" in args:  # warm the server (and its database pool) up first, as wrk's workloads do
+                run_wrk(server.port, 1, args["path"], args["connections"])
+            return run_loadgen(["http", "127.0.0.1", server.port, args["path"], args["connections"],
+                                args["rate"], duration])
     if kind == "loadgen_ws":
-        return run_loadgen(["ws", "127.0.0.1", server.port, args["path"], args["connections"], args["size"],
-                            duration])
+        before = server.cpu_seconds()
+        result = run_loadgen(["ws", "127.0.0.1", server.port, args["path"], args["connections"], args["size"],
+                              duration])
+        return cpu_per(result, server, before, "message", result.get("messages", 0))
     if kind == "loadgen_broadcast":
-        return run_loadgen(["broadcast", "127.0.0.1", server.port, args["path"], args["connections"],
-                            args["size"], duration])
+        before = server.cpu_seconds()
+        result = run_loadgen(["broadcast", "127.0.0.1", server.port, args["path"], args["connections"],
+                              args["size"], duration])
+        return cpu_per(result, server, before, "delivery", result.get("deliveries", 0))
     if kind == "h2load":
         url = server.url(args["path"])
         run_h2load(url, 1, args["connections"], args["streams"], args.get("post", 0))  # warm
@@ -495,9 +530,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     parser.add_argument("--baseline", help="a checkout of asgicy, built in place, to measure as the server "
                         "asgicy-baseline beside this one (an A/B: --servers asgicy,asgicy-baseline)")
+    parser.add_argument("--no-keep-core-awake", dest="keep_core_awake", action="store_false",
+                        help="paced (latency) workloads: leave the server's core idle between requests "
+                        "(see KEEP_CORE_AWAKE)")
     args = parser.parse_args()
-    global BASELINE
+    global BASELINE, KEEP_CORE_AWAKE
     BASELINE = str(Path(args.baseline).resolve()) if args.baseline else None
+    KEEP_CORE_AWAKE = args.keep_core_awake
     servers = args.servers.split(",")
     wanted = set(args.workloads.split(","))
     workloads = [w for w in WORKLOADS if w[0] in wanted]
@@ -533,7 +572,8 @@ def main() -> None:
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
               "machine": machine(), "versions": versions(servers),
               "method": {"rounds": args.rounds, "duration_s": args.duration, "server_core": SERVER_CORE,
-                         "load_core": LOAD_CORE, "workloads": {w[0]: w[2] for w in workloads}},
+                         "load_core": LOAD_CORE, "workloads": {w[0]: w[2] for w in workloads},
+                         "server_core_kept_awake_when_paced": KEEP_CORE_AWAKE},
               "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]),
               "summary": summary, "raw": raw}
     out = Path(args.out)
