@@ -144,7 +144,9 @@ class WebSocketCycle:
                                  f"before anything else, got {kind!r}", WWW)
         if state == ACCEPTED:
             if kind == "websocket.send":
-                return await self._send_message(kind, message)
+                if self._send_message(kind, message):
+                    await self.conn.drain()
+                return
             if kind == "websocket.close":
                 code, reason = validate_close(kind, message)
                 self.state = CLOSING
@@ -186,7 +188,9 @@ class WebSocketCycle:
         self.denial.respond_plain(403, b"Forbidden")
         self.closed_by(1000, "")
 
-    async def _send_message(self, kind: str, message: dict) -> None:
+    def _send_message(self, kind: str, message: dict) -> bool:
+        """Writes the message; True when the connection's buffer is over its limit and ``send`` must wait
+        for it to drain (a plain call, not a coroutine: a broadcast sends once per connection)."""
         data = message.get("bytes")
         text = message.get("text")
         if (data is None) == (text is None):
@@ -201,8 +205,7 @@ class WebSocketCycle:
                 raise ASGIEventError(kind, f"'bytes' must be bytes, not {type(data).__name__}", WWW)
             conn.send_bytes(data)
         self.messages_out += 1
-        if conn.write_paused:
-            await conn.drain()
+        return conn.write_paused
 
     # -- running the app ----------------------------------------------------------------------------
 
