@@ -81,6 +81,11 @@ class WebSocketTransport(NullTransport):
             return
         count, at = 0, 0
         while at < len(data):  # walk the server's (unmasked) frame headers
+            opcode = data[at]
+            if opcode == 0x88:  # the close, when the run ends and the app is cancelled
+                return
+            if opcode != 0x81:  # FIN and text: the echo of the client's text frame
+                raise SystemExit(f"not an echo of a text message: {data[at:at + 16]!r}")
             length = data[at + 1] & 0x7F
             header = 2 if length < 126 else 4 if length == 126 else 10
             if length >= 126:

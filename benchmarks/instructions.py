@@ -127,7 +127,8 @@ def main() -> None:
     what = f"{args.parser} parser, {args.request} request" if args.parser else f"{args.protocol}, batch {args.batch}"
     what += ", metrics on" if args.metrics else ""
     what += f", {args.path}" if args.path != "/plaintext" else ""
-    print(f"{what}: {per_request:,.0f} instructions per request")
+    unit = "message" if args.path.startswith("/ws") else "request"  # a WebSocket route: after its upgrade
+    print(f"{what}: {per_request:,.0f} instructions per {unit}")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ def ensure_installed() -> Path:
     return found
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port nobody listens on now (run.py's servers take theirs the same way)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -70,7 +71,7 @@ class Postgres:
     def __init__(self, core: str | None = None) -> None:
         self.core = core
         self.bin = ensure_installed()
-        self.port = _free_port()
+        self.port = free_port()
         self.dir: str | None = None
         self.proc: subprocess.Popen | None = None
         self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/hello_world"

@@ -40,6 +40,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import postgres  # beside this file: the database of the database workloads
+from postgres import free_port
+
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
 BUILD = HERE / ".build"
@@ -242,12 +245,6 @@ def commit() -> str:
 
 # -- running one server -----------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Running:
     def __init__(self, name: str, h2: bool = False, tls: bool = False) -> None:
         self.name = name
@@ -444,9 +441,10 @@ KEEP_CORE_AWAKE = True
 
 @contextlib.contextmanager
 def core_kept_awake(core: str):
+    # chrt and taskset exec what they run: the process is the busy loop itself.
     spinner = subprocess.Popen(["chrt", "--idle", "0", "taskset", "-c", core, "sh", "-c", "while :; do :; done"])
     try:
-        yield
+        yield spinner
     finally:
         spinner.kill()
         spinner.wait()
@@ -544,7 +542,6 @@ def main() -> None:
     raw: dict = {s: {w[0]: [] for w in workloads} for s in servers}
     with contextlib.ExitStack() as stack:
         if any(w[0] in DB_WORKLOADS for w in workloads):
-            import postgres
             database = stack.enter_context(postgres.Postgres(core=LOAD_CORE))
             os.environ["BENCH_DATABASE_URL"] = database.dsn  # the servers inherit it
         throughput = [w for w in workloads if w[0] not in PACED_WORKLOADS]

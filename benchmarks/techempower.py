@@ -18,9 +18,10 @@ import os
 import random
 from operator import itemgetter
 
+from postgres import WORLD_ROWS  # beside this file: the database it fills
+
 POOL_SIZE = 16  # asyncpg pool connections (min = max), the same for every server
 MAX_QUERIES = 500
-WORLD_ROWS = 10_000
 ADDED_FORTUNE = "Additional fortune added at request time."
 TEMPLATE = """<!DOCTYPE html>
 <html><head><title>Fortunes</title></head><body><table>

@@ -2,8 +2,10 @@
 figures (a broken response or a broken harness shows up as zeros or errors here)."""
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,37 @@ def test_in_process_harness_answers_every_request(protocol):
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["batch   1", "batch  16"]
     assert all(0 < float(line.split()[2]) < 1000 for line in lines)
+
+
+@pytest.mark.parametrize("path", ["/ws", "/ws-awaiting"])
+def test_in_process_harness_echoes_websocket_messages(path):
+    # After the upgrade every read is one masked text frame (16 per read at batch 16), answered by as many
+    # echoed text frames before the next read is sent: a message not echoed leaves the run hanging.
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "inprocess.py"), "--batches", "1,16",
+                             "--requests", "3200", "--path", path, "--message-size", "200"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["batch   1", "batch  16"]
+    assert all(line.endswith("us per message") and 0 < float(line.split()[2]) < 1000 for line in lines)
+
+
+def test_paced_workloads_keep_the_server_core_awake_with_the_lowest_class():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import run
+    finally:
+        sys.path.pop(0)
+    with run.core_kept_awake("0") as spinner:
+        # chrt, then taskset, exec the next program: wait for the busy loop itself to be running.
+        cmdline = Path(f"/proc/{spinner.pid}/cmdline")
+        deadline = time.monotonic() + 5
+        while cmdline.read_bytes() != b"sh\0-c\0while :; do :; done\0" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert cmdline.read_bytes() == b"sh\0-c\0while :; do :; done\0"
+        assert os.sched_getscheduler(spinner.pid) == os.SCHED_IDLE and os.sched_getaffinity(spinner.pid) == {0}
+        assert spinner.poll() is None
+    assert spinner.returncode is not None  # stopped and reaped
 
 
 @pytest.mark.parametrize("parser", ["cython", "reference"])

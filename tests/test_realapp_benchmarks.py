@@ -155,13 +155,16 @@ def test_harness_runs_every_real_app_workload(tmp_path):
     for workload in ("plaintext", "awaiting", "starlette", "fastapi", "db", "queries", "fortunes"):
         run = raw[workload][0]
         assert run["requests_per_second"] > 50 and "non_2xx" not in run and "socket_errors" not in run, (workload, run)
-        assert run["cpu_us_per_request"] > 0
+        assert 0 < run["system_us_per_request"] < run["cpu_us_per_request"], (workload, run)
     for workload in ("latency_plaintext", "latency_db"):
         run = raw[workload][0]
         # uvicorn was not measured: the workload's own rate, every request answered.
         assert run["completed"] == run["sent"] > 0 and 0 < run["p50_us"] <= run["p99_us"] <= run["p999_us"], run
-    assert raw["ws_small"][0]["messages_per_second"] > 1000
-    assert raw["ws_awaiting"][0]["messages_per_second"] > 1000
+    assert report["method"]["server_core_kept_awake_when_paced"] is True
+    for workload in ("ws_small", "ws_awaiting"):
+        run = raw[workload][0]
+        assert run["messages_per_second"] > 1000 and 0 < run["system_us_per_message"] < run["cpu_us_per_message"]
     broadcast = raw["ws_broadcast"][0]
     assert broadcast["deliveries"] >= 100 * (broadcast["messages"] - 1) > 0  # each message reached all 100
+    assert 0 < broadcast["system_us_per_delivery"] < broadcast["cpu_us_per_delivery"]
     assert report["raw"]["ceiling"]["ws_small"][0]["messages_per_second"] > 1000
