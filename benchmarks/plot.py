@@ -95,7 +95,10 @@ def header(report: dict, heading: str) -> list:
             f"(wrk, h2load, or benchmarks/loadgen.c) was pinned to core {report['method']['load_core']}. "
             f"{report['method']['rounds']} rounds of {report['method']['duration_s']} s per measurement, "
             "the servers' order alternating round by round; each figure is the median over the rounds, "
-            "and each ratio is to asgicy in the same run.", "",
+            "and each ratio is to asgicy in the same run."
+            + (" While a latency workload ran, a busy loop of the lowest scheduling class (SCHED_IDLE) kept "
+               "the server's core from going idle (see run.py's KEEP_CORE_AWAKE)."
+               if report["method"].get("server_core_kept_awake_when_paced") else ""), "",
             "Event loops: asgicy, uvicorn and hypercorn ran on uvloop, which `pip install asgicy` does not "
             "bring: a plain install runs on asyncio's loop, and `pip install 'asgicy[standard]'` adds uvloop. "
             "`asgicy --version` names the loop a server will use. Compare figures on the same loop.", "",
